@@ -1,0 +1,43 @@
+# From Hopfield to Transformers — the two commands of the README, each creating its environment by itself.
+#
+#   make run     execute the notebooks (NOTEBOOKS="00 01", PROFILE=smoke|cpu|gpu) and write build/REPORT.md
+#   make test    unit tests of utils/ + every notebook in the smoke profile (nbval)
+#
+# VENV        where the virtual environment lives (default .venv; CI keeps one outside the clone)
+# TORCH_SPEC  how torch is installed, before everything else, so pip never picks a multi-GB CUDA build
+#             by accident (e.g. TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cpu")
+# PYTHON      the interpreter that creates the venv (3.11 or 3.12)
+
+PYTHON     ?= python3
+VENV       ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+PROFILE    ?=
+NOTEBOOKS  ?=
+PYTEST_ARGS ?=
+
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.course-installed
+
+.PHONY: run test env lint clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check $(TORCH_SPEC)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . \
+	  || $(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+env: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m utils.run $(NOTEBOOKS) $(if $(PROFILE),--profile $(PROFILE))
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check utils tests notebooks
+
+clean:
+	rm -rf build .pytest_cache

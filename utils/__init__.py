@@ -1,0 +1,47 @@
+"""Shared helpers for the course *From Hopfield to Transformers*.
+
+Every notebook starts with ``utils.setup(...)`` and ends with ``utils.record(...)`` / ``utils.show_results()``.
+Importing this package is cheap: heavy frameworks (torch, TensorFlow, JAX, Keras) are imported lazily, only by
+the functions that need them.
+
+Modules, one concern each:
+
+- :mod:`utils.paths`    where the repository, the data cache, the mirror and the build output live
+- :mod:`utils.profiles` the ``smoke`` / ``cpu`` / ``gpu`` run profiles and per-notebook budgets
+- :mod:`utils.device`   GPU detection for torch / TensorFlow / JAX, Colab detection, threads, the status line
+- :mod:`utils.backend`  the Keras backend (default ``jax``; ``KERAS_BACKEND`` overrides)
+- :mod:`utils.seed`     seeding python, numpy, torch and keras in one call
+- :mod:`utils.session`  ``setup()``: the single call at the top of every notebook
+- :mod:`utils.colab`    the Colab branch of the setup cell
+- :mod:`utils.data`     dataset registry, verified downloads, offline mirror, ``load_<dataset>()`` loaders
+- :mod:`utils.report`   headline metrics ("book vs ours") and ``build/REPORT.md``
+- :mod:`utils.plots`    training curves, image grids, confusion matrices in one style
+- :mod:`utils.checks`   a grader-style checker: exact / allclose / max diff, then assert
+- :mod:`utils.timing`   timers for heavy cells and progress bars that stay quiet in CI
+- :mod:`utils.run`      ``python -m utils.run``: execute notebooks in chapter order and write the report
+"""
+
+from __future__ import annotations
+
+from .checks import check
+from .profiles import budget, get_profile
+from .report import record, show_results
+from .seed import seed_everything
+from .session import setup
+from .timing import progress, timer
+
+__all__ = [
+    "budget",
+    "check",
+    "get_profile",
+    "progress",
+    "record",
+    "seed_everything",
+    "setup",
+    "show_results",
+    "timer",
+]
+
+#: The course's GitHub repository (owner/name). The Colab badges and the Colab setup branch are built from it;
+#: a test checks every notebook against it, so this is the one place to change it.
+GITHUB_REPO = "hopfield-to-transformers/course"

@@ -1,0 +1,38 @@
+"""Seeding every random number generator the course uses, in one call."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+
+import numpy as np
+
+
+def seed_everything(seed: int = 0, *, frameworks: tuple[str, ...] = ()) -> list[str]:
+    """Seed python's ``random``, NumPy, and torch / Keras (which seeds TensorFlow and JAX too).
+
+    torch and Keras are seeded when they are already imported or named in ``frameworks``
+    (``"torch"``, ``"keras"``); naming one imports it. Returns the names of what was seeded.
+    Seeds make runs repeatable on one machine and library version; they do not make CPU and GPU agree.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    unknown = set(frameworks) - {"torch", "keras"}
+    if unknown:
+        raise ValueError(f"unknown frameworks {sorted(unknown)}; expected 'torch' and/or 'keras'")
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)  # for subprocesses; this interpreter's hash seed is fixed already
+    seeded = ["random", "numpy"]
+    if "torch" in frameworks or "torch" in sys.modules:
+        import torch
+
+        torch.manual_seed(seed)
+        seeded.append("torch")
+    if "keras" in frameworks or "keras" in sys.modules:
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        seeded.append("keras")
+    return seeded

@@ -15,6 +15,9 @@ PROFILE    ?=
 NOTEBOOKS  ?=
 PYTEST_ARGS ?=
 
+# An offline mirror next to the clone (as on the course's lab and CI machines) is used when present.
+export COURSE_DATA_MIRROR ?= $(if $(wildcard ../shared/data/SHA256SUMS),$(abspath ../shared/data),)
+
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.course-installed
 

@@ -14,8 +14,8 @@ import importlib.util
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from .paths import REPO_ROOT
 

@@ -30,9 +30,9 @@ import shutil
 import tarfile
 import time
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Iterable
 
 import numpy as np
 

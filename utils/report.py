@@ -16,7 +16,7 @@ import json
 import math
 import numbers
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ def start(notebook: str, profile: str) -> Path:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _write(path: Path, doc: dict) -> None:
@@ -136,7 +136,7 @@ def _fmt(v: Any) -> str:
     if v is None:
         return "—"
     if isinstance(v, float):
-        return f"{v:.4g}" if abs(v) < 1e5 else f"{v:,.0f}"
+        return f"{v:.5g}" if abs(v) < 1e5 else f"{v:,.0f}"
     if isinstance(v, int):
         return f"{v:,}"
     return str(v)

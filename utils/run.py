@@ -13,10 +13,10 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from .paths import NOTEBOOKS_DIR, build_dir, notebook_paths
 from .profiles import PROFILES, get_profile, validate_profile
@@ -87,7 +87,8 @@ def _first_error(nb) -> tuple[int | None, str]:
     return None, ""
 
 
-def run_notebook(path: Path, profile: str, *, timeout: int = 1800, html: bool = True, out_dir: Path | None = None) -> Outcome:
+def run_notebook(path: Path, profile: str, *, timeout: int = 1800, html: bool = True,
+                 out_dir: Path | None = None) -> Outcome:
     """Execute one notebook in a fresh kernel; write the executed copy (and HTML); return the outcome."""
     import nbformat
     from nbclient import NotebookClient

@@ -1,0 +1,70 @@
+import sys
+import types
+
+import pytest
+
+from utils import device
+
+
+def test_summary_without_gpu(monkeypatch):
+    monkeypatch.setattr(device, "nvidia_gpus", lambda: ())
+    assert device.device_summary().startswith("CPU, ")
+    assert device.cpu_threads() >= 1
+
+
+def test_summary_with_a_gpu(monkeypatch):
+    monkeypatch.setattr(device, "nvidia_gpus", lambda: (device.GPU("Tesla T4", 15360),))
+    assert device.has_gpu()
+    assert device.device_summary() == "GPU: Tesla T4 (15 GiB)"
+    assert device.gpu_advice() == ""
+
+
+def test_nvidia_smi_parsing(monkeypatch, tmp_path):
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text("#!/bin/sh\necho 'Tesla T4, 15360'\necho 'Odd GPU, n/a'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    device.nvidia_gpus.cache_clear()
+    try:
+        assert device.nvidia_gpus() == (device.GPU("Tesla T4", 15360), device.GPU("Odd GPU"))
+    finally:
+        device.nvidia_gpus.cache_clear()
+
+
+def test_broken_nvidia_smi_means_no_gpu(monkeypatch, tmp_path):
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text("#!/bin/sh\nexit 9\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    device.nvidia_gpus.cache_clear()
+    try:
+        assert device.nvidia_gpus() == ()
+    finally:
+        device.nvidia_gpus.cache_clear()
+
+
+def test_colab_detection_and_advice(monkeypatch):
+    monkeypatch.setattr(device, "nvidia_gpus", lambda: ())
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    assert device.is_colab()
+    assert "Runtime" in device.gpu_advice()
+
+
+def test_ci_flag(monkeypatch):
+    monkeypatch.setenv("CI", "false")
+    assert not device.is_ci()
+    monkeypatch.setenv("CI", "true")
+    assert device.is_ci()
+
+
+def test_framework_gpus_validates_and_handles_torch():
+    with pytest.raises(ValueError):
+        device.framework_gpus("theano")
+    assert device.framework_gpus("torch") == [] or device.has_gpu()
+    assert str(device.torch_device()) in ("cpu", "cuda", "mps")
+
+
+def test_set_threads(monkeypatch):
+    with pytest.raises(ValueError):
+        device.set_threads(-1)
+    assert device.set_threads(1) == 1

@@ -1,0 +1,50 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from utils import plots
+from utils.timing import progress, timer
+
+
+def test_training_curves_from_dict_and_history():
+    fig = plots.training_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.5, 0.8]})
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
+
+    class History:
+        history = {"loss": [3, 2, 1]}
+
+    assert len(plots.training_curves(History()).axes) == 1
+    with pytest.raises(ValueError):
+        plots.training_curves({})
+    with pytest.raises(ValueError, match="none of the metrics"):
+        plots.training_curves({"loss": [1]}, metrics=["auc"])
+
+
+def test_image_grid_shapes_and_errors():
+    fig = plots.image_grid(np.zeros((7, 28, 28), np.uint8), list(range(7)), ncols=3)
+    assert len(fig.axes) == 9
+    assert len(plots.image_grid(np.random.rand(2, 8, 8, 3) * 255).axes) == 2
+    with pytest.raises(ValueError):
+        plots.image_grid(np.zeros((28, 28)))
+    with pytest.raises(ValueError, match="labels"):
+        plots.image_grid(np.zeros((2, 4, 4)), [1])
+
+
+def test_confusion_matrix_counts():
+    fig, counts = plots.confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2], ["a", "b", "c"])
+    assert counts.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+    with pytest.raises(ValueError):
+        plots.confusion_matrix([0, 1], [0])
+    with pytest.raises(ValueError):
+        plots.confusion_matrix([-1], [0])
+
+
+def test_timer_and_progress(capsys, monkeypatch):
+    with timer("nap") as t:
+        pass
+    assert t.seconds >= 0 and "⏱ nap:" in capsys.readouterr().out
+    monkeypatch.setenv("CI", "true")
+    assert list(progress(range(3), desc="x")) == [0, 1, 2]

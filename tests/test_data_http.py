@@ -229,3 +229,12 @@ def test_unreachable_host_fails_fast_with_the_message(monkeypatch):
         data.fetch_file(remote("http://127.0.0.1:1/refused.bin"))  # nothing listens on port 1
     assert time.perf_counter() - t0 < 30
     assert "127.0.0.1:1/refused.bin" in str(err.value)
+
+
+def test_nltk_download_returns_false_offline_instead_of_raising(tmp_path):
+    """Why notebooks never call nltk.download: offline it *returns False*, so a failure surfaces later as a
+    confusing LookupError. utils.data.load_nltk raises DataUnavailable at once instead."""
+    from nltk.downloader import Downloader
+
+    d = Downloader(server_index_url="http://127.0.0.1:1/index.xml", download_dir=str(tmp_path))
+    assert d.download("brown", quiet=True) is False

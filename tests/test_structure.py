@@ -71,7 +71,8 @@ def test_requirements_and_environment_agree():
             in_pip = True
             continue
         if in_pip and re.match(r"\s{6,}- ", line):
-            env_lines.append(line.strip()[2:].strip().strip("'\""))
+            item = line.strip()[2:].strip()
+            env_lines.append(item[1:-1] if item[:1] == item[-1:] == "'" else item)
     assert env_lines, "environment.yml has no pip: section"
     assert _specs(env_lines) == req
 

@@ -68,3 +68,16 @@ def test_set_threads(monkeypatch):
     with pytest.raises(ValueError):
         device.set_threads(-1)
     assert device.set_threads(1) == 1
+
+
+def test_set_threads_limits_blas_at_run_time():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import numpy  # noqa: F401 - loads its BLAS
+
+    before = threadpoolctl.threadpool_info()
+    try:
+        device.set_threads(1, blas=True)
+        assert all(pool["num_threads"] == 1 for pool in threadpoolctl.threadpool_info())
+    finally:
+        for pool in before:
+            threadpoolctl.threadpool_limits(limits=pool["num_threads"], user_api=pool["user_api"])

@@ -129,11 +129,14 @@ def cpu_threads() -> int:
         return os.cpu_count() or 1
 
 
-def set_threads(n: int | None = None) -> int:
+def set_threads(n: int | None = None, *, blas: bool = False) -> int:
     """Use ``n`` threads (default: all usable cores) in torch, if it is already imported; return ``n``.
 
-    Environment variables such as ``OMP_NUM_THREADS`` must be set before the framework loads, so they are
-    only set here when not set yet.
+    With ``blas=True`` the BLAS/OpenMP pools already loaded (NumPy's OpenBLAS, MKL) are limited to ``n`` at
+    run time too, through ``threadpoolctl``. Small matrices (Hopfield nets, tiny RNNs) run fastest on one
+    thread, and several threads on a busy machine can be many times slower: call ``set_threads(1, blas=True)``.
+    Environment variables such as ``OMP_NUM_THREADS`` must be set before a library loads, so they are only
+    set here when not set yet.
     """
     n = n or cpu_threads()
     if n < 1:
@@ -142,6 +145,10 @@ def set_threads(n: int | None = None) -> int:
         os.environ.setdefault(var, str(n))
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(n)
+    if blas and is_installed("threadpoolctl"):
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=n)
     return n
 
 

@@ -70,6 +70,17 @@ def test_set_threads(monkeypatch):
     assert device.set_threads(1) == 1
 
 
+def test_set_threads_follows_the_environment(monkeypatch):
+    monkeypatch.setenv("COURSE_THREADS", "1")
+    assert device.set_threads() == 1
+    monkeypatch.delenv("COURSE_THREADS")
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert device.set_threads() == 2
+    monkeypatch.setenv("OMP_NUM_THREADS", "many")
+    with pytest.raises(ValueError, match="OMP_NUM_THREADS"):
+        device.set_threads()
+
+
 def test_set_threads_limits_blas_at_run_time():
     threadpoolctl = pytest.importorskip("threadpoolctl")
     import numpy  # noqa: F401 - loads its BLAS

@@ -129,8 +129,22 @@ def cpu_threads() -> int:
         return os.cpu_count() or 1
 
 
+def _env_threads() -> int | None:
+    for var in ("COURSE_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "").strip()
+        if value:
+            try:
+                return int(value)
+            except ValueError:
+                raise ValueError(f"{var} must be a whole number of threads, got {value!r}") from None
+    return None
+
+
 def set_threads(n: int | None = None, *, blas: bool = False) -> int:
-    """Use ``n`` threads (default: all usable cores) in torch, if it is already imported; return ``n``.
+    """Use ``n`` threads in torch, if it is already imported; return ``n``.
+
+    ``n`` defaults to ``$COURSE_THREADS``, else ``$OMP_NUM_THREADS``, else all usable cores. On a busy machine
+    (a shared CI box) fewer threads can be many times faster: ``COURSE_THREADS=1``.
 
     With ``blas=True`` the BLAS/OpenMP pools already loaded (NumPy's OpenBLAS, MKL) are limited to ``n`` at
     run time too, through ``threadpoolctl``. Small matrices (Hopfield nets, tiny RNNs) run fastest on one
@@ -138,7 +152,7 @@ def set_threads(n: int | None = None, *, blas: bool = False) -> int:
     Environment variables such as ``OMP_NUM_THREADS`` must be set before a library loads, so they are only
     set here when not set yet.
     """
-    n = n or cpu_threads()
+    n = n or _env_threads() or cpu_threads()
     if n < 1:
         raise ValueError(f"thread count must be >= 1, got {n}")
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):

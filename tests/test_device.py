@@ -19,26 +19,18 @@ def test_summary_with_a_gpu(monkeypatch):
     assert device.gpu_advice() == ""
 
 
-def test_nvidia_smi_parsing(monkeypatch, tmp_path):
+@pytest.mark.parametrize("script,expected", [
+    ("echo 'Tesla T4, 15360'\necho 'Odd GPU, n/a'", (device.GPU("Tesla T4", 15360), device.GPU("Odd GPU"))),
+    ("exit 9", ()),  # a broken driver means no GPU, not a crash
+])
+def test_nvidia_smi_parsing(monkeypatch, tmp_path, script, expected):
     fake = tmp_path / "nvidia-smi"
-    fake.write_text("#!/bin/sh\necho 'Tesla T4, 15360'\necho 'Odd GPU, n/a'\n")
+    fake.write_text(f"#!/bin/sh\n{script}\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     device.nvidia_gpus.cache_clear()
     try:
-        assert device.nvidia_gpus() == (device.GPU("Tesla T4", 15360), device.GPU("Odd GPU"))
-    finally:
-        device.nvidia_gpus.cache_clear()
-
-
-def test_broken_nvidia_smi_means_no_gpu(monkeypatch, tmp_path):
-    fake = tmp_path / "nvidia-smi"
-    fake.write_text("#!/bin/sh\nexit 9\n")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
-    device.nvidia_gpus.cache_clear()
-    try:
-        assert device.nvidia_gpus() == ()
+        assert device.nvidia_gpus() == expected
     finally:
         device.nvidia_gpus.cache_clear()
 

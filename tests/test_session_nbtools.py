@@ -45,6 +45,12 @@ def test_bad_profile_stops_setup(monkeypatch):
         utils.setup("98_demo")
 
 
+def _exercise(n: int):
+    return [("md", f"### Exercise {n} · Twice\n\nReturn 2x."),
+            ("code", f"def twice{n}(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"),
+            ("code", f'with utils.exercise({n}, "Twice"):\n    utils.check("2 x 3", twice{n}(3), 6)')]
+
+
 def _good_cells(stem: str):
     return [
         ("md", f"# 98 · Demo\n\n{colab.colab_badge(stem + '.ipynb')}\n\n**Sources:** none.\n\n"
@@ -53,6 +59,7 @@ def _good_cells(stem: str):
         ("code", "B = course.budget(smoke=dict(n=1), cpu=dict(n=2), gpu=dict(n=3))"),
         ("md", "## Exam Q20 · Conv layers\n\ntext"),
         ("md", "## Exam Q12–Q13 · two at once"),
+        *[cell for n in (1, 2, 3) for cell in _exercise(n)],
         ("code", "assert B.n >= 1\nutils.record('n', B.n)\nutils.show_results()"),
         ("md", "## Summary\n\n* done"),
     ]
@@ -72,6 +79,11 @@ def test_anatomy_accepts_a_good_notebook_and_names_each_problem(tmp_path):
     problems = " | ".join(nbtools.anatomy_problems(bad))
     assert "first cell must be markdown" in problems and "setup cell differs" in problems
     assert "budget cell" in problems and "Colab badge" in problems
+
+    cells = [c for c in _good_cells("98_demo") if "twice3" not in c[1] and "Exercise 3" not in c[1]]
+    few = write_notebook(tmp_path / "98_demo.ipynb", cells)
+    assert nbtools.anatomy_problems(few) == ["2 student exercises; a chapter has 3–6 (COURSE_GUIDE §7: markdown "
+                                             "task, stub with ### BEGIN SOLUTION, checker)"]
 
 
 def test_strip_outputs(tmp_path):

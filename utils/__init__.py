@@ -17,13 +17,15 @@ Modules, one concern each:
 - :mod:`utils.report`   headline metrics ("book vs ours") and ``build/REPORT.md``
 - :mod:`utils.plots`    training curves, image grids, confusion matrices in one style
 - :mod:`utils.checks`   a grader-style checker: exact / allclose / max diff, then assert
+- :mod:`utils.exercises` exercises the student writes: the checker context, student versions of the notebooks
 - :mod:`utils.timing`   timers for heavy cells and progress bars that stay quiet in CI
 - :mod:`utils.run`      ``python -m utils.run``: execute notebooks in chapter order and write the report
 """
 
 from __future__ import annotations
 
-from .checks import check
+from .checks import check, check_true
+from .exercises import exercise
 from .profiles import budget, get_profile
 from .report import record, show_results
 from .seed import seed_everything
@@ -33,6 +35,8 @@ from .timing import progress, timer
 __all__ = [
     "budget",
     "check",
+    "check_true",
+    "exercise",
     "get_profile",
     "progress",
     "record",

@@ -188,9 +188,14 @@ def _setup_kwargs(src: str) -> dict | None:
         return None
 
 
+#: Student exercises per chapter (COURSE_GUIDE §7); the welcome notebook has none.
+MIN_EXERCISES, MAX_EXERCISES = 3, 6
+
+
 def anatomy_problems(path: str | Path) -> list[str]:
     """How the notebook at ``path`` departs from the course anatomy; [] when it follows it."""
     from .colab import colab_badge, setup_cell
+    from .exercises import exercise_problems
 
     path = Path(path)
     nb = _load(path)
@@ -227,6 +232,17 @@ def anatomy_problems(path: str | Path) -> list[str]:
         problems.append("one of the last cells must be a '## Summary' markdown cell")
     if any(c.get("outputs") or c.get("execution_count") is not None for c in code):
         problems.append("stored outputs: strip them (python -m utils.nbtools strip …)")
+    problems += exercise_problems(nb)
+    if number != "00":
+        from .exercises import find_exercises
+
+        try:
+            n = len([e for e in find_exercises(nb) if e.checker_cell is not None])
+        except ValueError:
+            n = 0
+        if not MIN_EXERCISES <= n <= MAX_EXERCISES:
+            problems.append(f"{n} student exercises; a chapter has {MIN_EXERCISES}–{MAX_EXERCISES} "
+                            "(COURSE_GUIDE §7: markdown task, stub with ### BEGIN SOLUTION, checker)")
     return problems
 
 

@@ -88,8 +88,12 @@ def _first_error(nb) -> tuple[int | None, str]:
 
 
 def run_notebook(path: Path, profile: str, *, timeout: int = 1800, html: bool = True,
-                 out_dir: Path | None = None) -> Outcome:
-    """Execute one notebook in a fresh kernel; write the executed copy (and HTML); return the outcome."""
+                 out_dir: Path | None = None, cwd: Path | None = None) -> Outcome:
+    """Execute one notebook in a fresh kernel; write the executed copy (and HTML); return the outcome.
+
+    The kernel's working directory is ``cwd`` (default: the notebook's folder); a student version written
+    elsewhere runs with ``cwd=NOTEBOOKS_DIR`` so that its setup cell finds the repository as usual.
+    """
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -98,10 +102,10 @@ def run_notebook(path: Path, profile: str, *, timeout: int = 1800, html: bool = 
     out_dir.mkdir(parents=True, exist_ok=True)
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+                            resources={"metadata": {"path": str(cwd or path.parent)}})
     t0 = time.perf_counter()
     ok, cell, error = True, None, ""
-    with _env(COURSE_PROFILE=profile, PYTHONPATH=os.pathsep.join(filter(None, [str(path.parent.parent),
+    with _env(COURSE_PROFILE=profile, PYTHONPATH=os.pathsep.join(filter(None, [str(NOTEBOOKS_DIR.parent),
                                                                               os.environ.get("PYTHONPATH")]))):
         try:
             client.execute()

@@ -1,7 +1,8 @@
 # From Hopfield to Transformers — the two commands of the README, each creating its environment by itself.
 #
 #   make run     execute the notebooks (NOTEBOOKS="00 01", PROFILE=smoke|cpu|gpu) and write build/REPORT.md
-#   make test    unit tests of utils/ + every notebook in the smoke profile (nbval)
+#   make test    unit tests of utils/ + every notebook in the smoke profile (nbval) + the student versions
+#   make student write the student versions (solutions removed) to build/student/
 #
 # VENV        where the virtual environment lives (default .venv; CI keeps one outside the clone)
 # TORCH_SPEC  how torch is installed, before everything else, so pip never picks a multi-GB CUDA build
@@ -21,7 +22,7 @@ export COURSE_DATA_MIRROR ?= $(if $(wildcard ../shared/data/SHA256SUMS),$(abspat
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.course-installed
 
-.PHONY: run test env lint clean
+.PHONY: run test env lint clean student
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +39,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+student: $(STAMP)
+	$(PY) -m utils.exercises student $(NOTEBOOKS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check utils tests notebooks

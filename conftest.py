@@ -37,3 +37,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         drop = [i for i in items if not i.get_closest_marker("keras")]
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+# ---- per-notebook test time (CI prints a table of them: .ci/run) --------------------------------------------
+_TIMES: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    path = report.nodeid.split("::", 1)[0]
+    if path.endswith(".ipynb"):
+        key = Path(path).stem
+    elif "test_student_version_runs_top_to_bottom[" in report.nodeid:
+        key = "student:" + report.nodeid.rsplit("[", 1)[1].rstrip("]")
+    else:
+        key = "unit tests"
+    _TIMES[key] = _TIMES.get(key, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    out = os.environ.get("COURSE_TEST_TIMES")
+    if not out or hasattr(session.config, "workerinput"):  # only the controller writes (pytest-xdist)
+        return
+    import json
+
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps({k: round(v, 1) for k, v in sorted(_TIMES.items())}, indent=1) + "\n")

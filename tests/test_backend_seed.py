@@ -72,3 +72,25 @@ def test_seed_rejects_bad_values(bad):
 def test_seed_rejects_unknown_framework():
     with pytest.raises(ValueError, match="theano"):
         seed_everything(0, frameworks=("theano",))
+
+
+@pytest.mark.keras
+def test_seeding_keras_imports_tensorflow_only_when_it_is_the_backend():
+    """In a fresh interpreter: setup's seeding must not pull in TensorFlow (seconds, and its log) on jax/torch."""
+    want = os.environ.get("KERAS_BACKEND", "jax")
+    code = (
+        f"import os, sys; os.environ['KERAS_BACKEND'] = {want!r}\n"
+        "from utils.seed import seed_everything\n"
+        "seed_everything(3, frameworks=('keras',))\n"
+        "import keras\n"
+        "from keras.src.utils import rng_utils\n"
+        "a = keras.ops.convert_to_numpy(keras.random.uniform((3,)))\n"
+        "seed_everything(3, frameworks=('keras',))\n"
+        "b = keras.ops.convert_to_numpy(keras.random.uniform((3,)))\n"
+        "print('tf imported:', 'tensorflow' in sys.modules, 'seed:', rng_utils.get_random_seed(),\n"
+        "      'same:', (a == b).all())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert f"tf imported: {want == 'tensorflow'} seed: 3 same: True" in out.stdout, out.stdout + out.stderr[-1000:]

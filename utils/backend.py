@@ -32,6 +32,11 @@ def choose_backend(default: str = DEFAULT_BACKEND) -> str:
                 f"Keras is already imported with backend {current!r}; restart the kernel to use {backend!r}"
             )
     os.environ["KERAS_BACKEND"] = backend
+    # TensorFlow's C++ start-up chatter (oneDNN notes, absl's "log messages before InitializeLog") is noise in a
+    # notebook's first output; warnings and errors still show. jax must not grab 75 % of a GPU's memory when the
+    # notebook also uses torch on it.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     return backend
 
 

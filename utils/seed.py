@@ -31,8 +31,35 @@ def seed_everything(seed: int = 0, *, frameworks: tuple[str, ...] = ()) -> list[
         torch.manual_seed(seed)
         seeded.append("torch")
     if "keras" in frameworks or "keras" in sys.modules:
-        import keras
-
-        keras.utils.set_random_seed(seed)
+        _seed_keras(seed)
         seeded.append("keras")
     return seeded
+
+
+def _seed_keras(seed: int) -> None:
+    """``keras.utils.set_random_seed`` without importing TensorFlow when the backend is not TensorFlow.
+
+    Keras's own function imports TensorFlow whenever it is installed (to seed ``tf.data``), which costs seconds
+    and prints TensorFlow's start-up log in a jax or torch notebook. Here TensorFlow is seeded only when it is
+    the backend or already imported; Keras's global seed generator is reset exactly as Keras does it.
+    """
+    import keras
+
+    if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
+        keras.utils.set_random_seed(seed)
+        return
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.random import seed_generator
+        from keras.src.utils import rng_utils
+    except ImportError:  # a Keras whose internals moved: fall back to its public function
+        keras.utils.set_random_seed(seed)
+        return
+    global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.manual_seed(seed)

@@ -62,6 +62,26 @@ def test_set_threads(monkeypatch):
     assert device.set_threads(1) == 1
 
 
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-2, ValueError), ("2", TypeError), (2.0, TypeError),
+                                        (True, TypeError)])
+def test_set_threads_rejects_what_is_not_a_thread_count(bad, error, monkeypatch):
+    monkeypatch.setenv("COURSE_THREADS", "1")
+    with pytest.raises(error, match="threads"):
+        device.set_threads(bad)  # set_threads(0) used to mean "all cores", silently
+
+
+def test_set_threads_accepts_numpy_integers():
+    import numpy as np
+
+    assert device.set_threads(np.int64(1)) == 1
+
+
+def test_zero_threads_in_the_environment_is_an_error(monkeypatch):
+    monkeypatch.setenv("COURSE_THREADS", "0")
+    with pytest.raises(ValueError, match="COURSE_THREADS"):
+        device.set_threads()
+
+
 def test_set_threads_follows_the_environment(monkeypatch):
     monkeypatch.setenv("COURSE_THREADS", "1")
     assert device.set_threads() == 1

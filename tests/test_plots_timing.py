@@ -42,9 +42,32 @@ def test_confusion_matrix_counts():
         plots.confusion_matrix([-1], [0])
 
 
+def test_confusion_matrix_rejects_bad_labels():
+    with pytest.raises(ValueError, match=r"labels \[5\] are out of range for 2 class names"):
+        plots.confusion_matrix([0, 5], [0, 1], ["a", "b"])  # used to be a bare IndexError
+    with pytest.raises(ValueError, match="whole-number"):
+        plots.confusion_matrix([0.0, 1.5], [0, 1])  # used to be truncated to 1 silently
+    _, counts = plots.confusion_matrix(np.array([0.0, 1.0]), [0, 1])  # whole floats are fine
+    assert counts.tolist() == [[1, 0], [0, 1]]
+    with pytest.raises(TypeError, match="not one string"):
+        plots.confusion_matrix([0, 1], [0, 1], "ab")
+
+
+def test_a_string_where_a_list_is_expected_is_a_clear_error():
+    with pytest.raises(TypeError, match="not one string"):
+        plots.training_curves({"loss": [1.0, 0.5]}, metrics="loss")
+    with pytest.raises(TypeError, match="not one string"):
+        plots.image_grid(np.zeros((3, 4, 4)), "abc")
+
+
 def test_timer_and_progress(capsys, monkeypatch):
+    import time
+
     with timer("nap") as t:
-        pass
-    assert t.seconds >= 0 and "⏱ nap:" in capsys.readouterr().out
+        time.sleep(0.05)
+    assert t.seconds >= 0.05 and "⏱ nap:" in capsys.readouterr().out  # it measures the block, not zero
+    final = t.seconds
+    time.sleep(0.01)
+    assert t.seconds == final  # frozen at the end of the block
     monkeypatch.setenv("CI", "true")
     assert list(progress(range(3), desc="x")) == [0, 1, 2]

@@ -42,6 +42,14 @@ def test_setup_starts_a_fresh_file(nb, tmp_path):
     (dict(name="x", value=True), "real number"),
     (dict(name="x", value=1, grade="Z", book=1), "grade"),
     (dict(name="x", value=1, grade="A"), "without a book"),
+    (dict(name=None, value=1), "identifiers"),
+    (dict(name="x", value=1, higher_is_better="yes"), "True, False or None"),
+    (dict(name="x", value=np.array([0.9, 0.8])), r"one number, got an array of shape \(2,\)"),
+    (dict(name="x", value=1, note="two\nlines"), "one line"),
+    (dict(name="x", value=1, source="a\rb"), "one line"),
+    (dict(name="x", value=1, source=None), "must be a string"),
+    (dict(name="x", value=1, notebook="../../x"), "file stem"),
+    (dict(name="x", value=1, notebook="sub/x"), "file stem"),
 ])
 def test_record_rejects_bad_input(nb, kwargs, match):
     with pytest.raises(report.ReportError, match=match):
@@ -76,9 +84,35 @@ def test_verdict():
     assert report.verdict({"value": 2.0, "book": None, "higher_is_better": True}) == ""
 
 
-def test_start_rejects_paths():
+def test_record_accepts_one_element_arrays_and_tensors(nb):
+    import torch
+
+    assert utils.record("a", np.array([0.5]))["value"] == 0.5
+    assert utils.record("t", torch.tensor(0.25))["value"] == 0.25
+    with pytest.raises(report.ReportError, match="one number"):
+        utils.record("t2", torch.tensor([1.0, 2.0]))
+
+
+def test_pipes_in_a_field_do_not_break_the_table(nb):
+    utils.record("gradcheck", 1e-9, higher_is_better=False, note="max |g - g_num|", source="synthetic | tiny")
+    table = utils.show_results()
+    row = next(r for r in table.splitlines() if r.startswith("| gradcheck"))
+    assert row.endswith("| synthetic \\| tiny |")
+    assert row.replace("\\|", "").count("|") == len(report.TABLE_HEAD[1].split("|")) - 1  # 7 cell borders
+
+
+@pytest.mark.parametrize("stem", ["notebooks/01_hopfield.ipynb", "..", "../../x", "01.ipynb", "", "a\\b", None])
+def test_start_rejects_paths(stem, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_BUILD_DIR", str(tmp_path / "build"))
+    with pytest.raises(report.ReportError, match="file stem"):
+        report.start(stem, "cpu")
+    assert not list(tmp_path.rglob("*.json"))
+
+
+def test_nothing_is_written_outside_build_metrics(nb, tmp_path):
     with pytest.raises(report.ReportError):
-        report.start("notebooks/01_hopfield.ipynb", "cpu")
+        utils.record("x", 1, notebook="../../escaped")
+    assert not (tmp_path / "escaped.json").exists() and not list(tmp_path.glob("*.json"))
 
 
 def test_check_exact_allclose_and_fail(capsys):

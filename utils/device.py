@@ -7,6 +7,7 @@ import in a notebook that does not use TensorFlow.
 from __future__ import annotations
 
 import importlib.util
+import operator
 import os
 import shutil
 import subprocess
@@ -134,10 +135,23 @@ def _env_threads() -> int | None:
         value = os.environ.get(var, "").strip()
         if value:
             try:
-                return int(value)
+                n = int(value)
             except ValueError:
-                raise ValueError(f"{var} must be a whole number of threads, got {value!r}") from None
+                n = 0
+            if n < 1:
+                raise ValueError(f"{var} must be a whole number of threads >= 1, got {value!r}") from None
+            return n
     return None
+
+
+def _thread_count(n: object) -> int:
+    """``n`` as a thread count: a whole number >= 1 (numpy integers too); anything else is a clear error."""
+    if isinstance(n, bool) or not hasattr(n, "__index__"):
+        raise TypeError(f"threads must be a whole number >= 1 (or None for the default), got {n!r}")
+    n = operator.index(n)
+    if n < 1:
+        raise ValueError(f"threads must be >= 1 (or None for the default: $COURSE_THREADS, else all cores), got {n}")
+    return n
 
 
 def set_threads(n: int | None = None, *, blas: bool = False) -> int:
@@ -152,9 +166,7 @@ def set_threads(n: int | None = None, *, blas: bool = False) -> int:
     Environment variables such as ``OMP_NUM_THREADS`` must be set before a library loads, so they are only
     set here when not set yet.
     """
-    n = n or _env_threads() or cpu_threads()
-    if n < 1:
-        raise ValueError(f"thread count must be >= 1, got {n}")
+    n = _thread_count(n) if n is not None else (_env_threads() or cpu_threads())
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(n))
     if "torch" in sys.modules:

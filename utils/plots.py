@@ -37,6 +37,12 @@ def style() -> None:
     })
 
 
+def _not_a_string(value: Any, what: str, example: str) -> None:
+    """A ``str`` where a list is expected would be split into letters: say so instead."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{what} is a list, e.g. [{example!r}], not one string: got {value!r}")
+
+
 def _history_dict(history: Any) -> dict[str, list[float]]:
     h = getattr(history, "history", history)  # a Keras History, or a plain dict
     if not isinstance(h, Mapping) or not h:
@@ -56,6 +62,7 @@ def training_curves(history: Any, metrics: Sequence[str] | None = None, *, title
     """
     import matplotlib.pyplot as plt
 
+    _not_a_string(metrics, "metrics", str(metrics))
     h = _history_dict(history)
     bases = list(metrics) if metrics else [k for k in h if not k.startswith("val_")]
     bases = [b for b in bases if b in h or f"val_{b}" in h]
@@ -90,6 +97,7 @@ def image_grid(images: Any, labels: Sequence[Any] | None = None, *, ncols: int =
         imgs = imgs[..., 0]
     if imgs.ndim not in (3, 4) or len(imgs) == 0:
         raise ValueError(f"images must be (N, H, W) or (N, H, W, 3) with N > 0, got shape {imgs.shape}")
+    _not_a_string(labels, "labels", "a label per image")
     if labels is not None and len(labels) != len(imgs):
         raise ValueError(f"{len(labels)} labels for {len(imgs)} images")
     n = len(imgs)
@@ -114,6 +122,19 @@ def image_grid(images: Any, labels: Sequence[Any] | None = None, *, ncols: int =
     return fig
 
 
+def _labels(y: Any, what: str) -> np.ndarray:
+    """Class labels as an int array; floats must be whole numbers (1.0 is 1, 1.5 is an error, not 1)."""
+    if hasattr(y, "detach"):  # torch tensors
+        y = y.detach().cpu().numpy()
+    arr = np.asarray(y).ravel()
+    if arr.dtype.kind in "iub":
+        return arr.astype(int)
+    if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        return arr.astype(int)
+    raise ValueError(f"{what} must hold whole-number class labels (use argmax for scores), got dtype "
+                     f"{arr.dtype} with values such as {arr[:3].tolist()}")
+
+
 def confusion_matrix(y_true: Any, y_pred: Any, class_names: Sequence[str] | None = None, *, normalize: bool = True,
                      title: str = "confusion matrix"):
     """Plot the confusion matrix (rows: true class, columns: predicted), row-normalised by default.
@@ -122,12 +143,16 @@ def confusion_matrix(y_true: Any, y_pred: Any, class_names: Sequence[str] | None
     """
     import matplotlib.pyplot as plt
 
-    yt, yp = np.asarray(y_true).ravel().astype(int), np.asarray(y_pred).ravel().astype(int)
+    _not_a_string(class_names, "class_names", "cat")
+    yt, yp = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if yt.shape != yp.shape:
         raise ValueError(f"y_true and y_pred differ in length: {yt.shape} vs {yp.shape}")
     if yt.size and min(yt.min(), yp.min()) < 0:
         raise ValueError("class labels must be non-negative integers")
     k = len(class_names) if class_names is not None else int(max(yt.max(initial=0), yp.max(initial=0)) + 1)
+    if class_names is not None and yt.size and max(yt.max(), yp.max()) >= k:
+        bad = sorted({int(v) for v in np.concatenate([yt, yp]) if v >= k})
+        raise ValueError(f"labels {bad[:10]} are out of range for {k} class names (labels are 0..{k - 1})")
     counts = np.zeros((k, k), dtype=int)
     np.add.at(counts, (yt, yp), 1)
     shown = counts / np.maximum(counts.sum(1, keepdims=True), 1) if normalize else counts

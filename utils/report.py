@@ -16,6 +16,7 @@ import json
 import math
 import numbers
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,15 +33,25 @@ def metrics_dir() -> Path:
     return build_dir() / "metrics"
 
 
+_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def check_stem(notebook: object) -> str:
+    """``notebook`` if it is a notebook's file stem (``01_hopfield``); else :class:`ReportError`. A stem is
+    one file name: no folder, no ``..``, no ``.ipynb``, so its metrics file stays inside ``build/metrics``."""
+    if (not isinstance(notebook, str) or not _STEM.fullmatch(notebook) or notebook.endswith(".ipynb")
+            or ".." in notebook):
+        raise ReportError(f"give the notebook's file stem, e.g. '01_hopfield', not {notebook!r}")
+    return notebook
+
+
 def metrics_path(notebook: str) -> Path:
     """The metrics file of ``notebook`` (its file stem, e.g. ``01_hopfield``)."""
-    return metrics_dir() / f"{notebook}.json"
+    return metrics_dir() / f"{check_stem(notebook)}.json"
 
 
 def start(notebook: str, profile: str) -> Path:
     """Begin a fresh metrics file for ``notebook`` (a rerun replaces the last run's numbers)."""
-    if not notebook or "/" in notebook or notebook.endswith(".ipynb"):
-        raise ReportError(f"give the notebook's file stem, e.g. '01_hopfield', not {notebook!r}")
     path = metrics_path(notebook)
     path.parent.mkdir(parents=True, exist_ok=True)
     _write(path, {"notebook": notebook, "profile": profile, "started": _now(), "metrics": {}})
@@ -59,6 +70,14 @@ def _write(path: Path, doc: dict) -> None:
 
 def _number(value: Any, what: str) -> float | int:
     if hasattr(value, "item") and callable(value.item):  # numpy / torch / jax scalars
+        size = getattr(value, "size", 1)
+        size = size() if callable(size) else size  # torch: a method; numpy/jax: a number
+        if hasattr(size, "numel"):
+            size = size.numel()
+        if size != 1:
+            shape = tuple(getattr(value, "shape", ()))
+            raise ReportError(f"{what} must be one number, got an array of shape {shape}: reduce it first "
+                              "(e.g. .mean()) or record each element under its own name")
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ReportError(f"{what} must be a real number, got {value!r}")
@@ -91,8 +110,16 @@ def record(
     notebook = notebook or session.current_notebook()
     if notebook is None:
         raise ReportError("no notebook set up: call utils.setup('<notebook stem>') first")
-    if not name.isidentifier():
+    check_stem(notebook)
+    if not isinstance(name, str) or not name.isidentifier():
         raise ReportError(f"metric names are identifiers (letters, digits, _): {name!r}")
+    if not isinstance(higher_is_better, (bool, type(None))):
+        raise ReportError(f"higher_is_better is True, False or None, got {higher_is_better!r}")
+    for field, text in (("source", source), ("unit", unit), ("note", note)):
+        if not isinstance(text, str):
+            raise ReportError(f"{field} must be a string, got {type(text).__name__}: {text!r}")
+        if "\n" in text or "\r" in text:
+            raise ReportError(f"{field} must be one line (it is a cell of the results table): {text[:60]!r}")
     if grade is not None and grade not in ("A", "B", "C"):
         raise ReportError(f"grade is A, B or C (the syllabus' reliability grades), got {grade!r}")
     if grade is not None and book is None:
@@ -152,14 +179,19 @@ def verdict(entry: dict) -> str:
     return "better" if (value > book) == bool(hib) else "worse"
 
 
+def cell(text: Any) -> str:
+    """``text`` made safe for one Markdown table cell: ``|`` escaped, line breaks turned into spaces."""
+    return " ".join(str(text).split("\n")).replace("\r", " ").replace("|", "\\|")
+
+
 def rows_markdown(doc: dict) -> list[str]:
-    """Markdown table rows (no header) of one notebook's metrics."""
+    """Markdown table rows (no header) of one notebook's metrics (every field escaped, see :func:`cell`)."""
     rows = []
     for name, e in doc.get("metrics", {}).items():
         book = _fmt(e.get("book")) + (f" ({e['grade']})" if e.get("grade") else "")
         unit = f" {e['unit']}" if e.get("unit") else ""
-        rows.append(f"| {name} | {book} | {_fmt(e.get('value'))}{unit} | {verdict(e)} | {e.get('profile') or ''} "
-                    f"| {e.get('source', '')} |")
+        rows.append(f"| {cell(name)} | {cell(book)} | {cell(_fmt(e.get('value')) + unit)} | {verdict(e)} "
+                    f"| {cell(e.get('profile') or '')} | {cell(e.get('source', ''))} |")
     return rows
 
 

@@ -1,0 +1,76 @@
+"""Data: one registry of every file the course uses, verified downloads, an offline mirror, and loaders.
+
+Where a file comes from, in this order (details in :mod:`utils.data.store`):
+
+1. the **offline mirror** (``$COURSE_DATA_MIRROR``, a directory with a ``SHA256SUMS`` file in ``sha256sum``
+   format): a file listed there is verified against that list and then used in place; a file it does not list
+   is never used. A mirror may hold files that differ byte-wise from the canonical ones (re-compressed, a
+   subset); its own list is what counts, and :func:`describe` says whether they are the canonical ones.
+2. the **download cache** (``$COURSE_DATA_DIR`` or ``<repo>/data``), verified against the registry's hash; a
+   file that fails is moved aside, never deleted;
+3. a **download** (:mod:`utils.data.download`: connect/read timeouts, a total deadline, retries only where they
+   can help, the registry's size as a cap, temporary file + hash check + atomic move).
+
+With none of them available (offline, no mirror) a :class:`DataUnavailable` error names the file, its URL, its
+checksum and where to put it. ``COURSE_OFFLINE=1`` skips the download attempt altogether.
+
+Loaders (``load_<dataset>()``) return NumPy arrays or plain Python objects that also carry ``.source`` (where
+the data came from; :func:`describe`). Downloaded data is never unpickled, and archives are extracted only after
+every member has been checked, into a temporary folder that is renamed into place under a lock.
+
+The package: :mod:`~utils.data.registry` (the data), :mod:`~utils.data.store` (mirror, cache, pins, locks,
+extraction), :mod:`~utils.data.download`, :mod:`~utils.data.archives`, :mod:`~utils.data.loaders`,
+:mod:`~utils.data.mirror` (writing a mirror, status), :mod:`~utils.data.cli` (``python -m utils.data --help``).
+"""
+
+from __future__ import annotations
+
+from .archives import safe_extract
+from .cli import main
+from .download import Policy
+from .errors import CorruptDataError, DataError, DataUnavailable, DiskFullError, UnsafeArchiveError
+from .loaders import (
+    CIFAR10_CLASSES,
+    LOADED,
+    ORIGINS,
+    Source,
+    Split,
+    SpokenDigits,
+    Text,
+    describe,
+    forget,
+    last_source,
+    load_alice,
+    load_cifar10,
+    load_fsdd,
+    load_mnist,
+    load_nltk,
+    load_tiny_shakespeare,
+    load_umich_sentiment,
+    read_idx,
+)
+from .mirror import status_lines, write_mirror
+from .registry import NLTK_RESOURCES, REGISTRY, Dataset, RemoteFile, get_dataset
+from .store import (
+    Fetched,
+    Folder,
+    Located,
+    dataset_dir,
+    dataset_files,
+    fetch,
+    fetch_file,
+    file_hash,
+    hash_matches,
+    locate,
+    mirror_sums,
+    read_sums,
+)
+
+__all__ = [
+    "CIFAR10_CLASSES", "LOADED", "ORIGINS", "REGISTRY", "CorruptDataError", "DataError", "DataUnavailable", "Dataset",
+    "DiskFullError", "Fetched", "Folder", "Located", "NLTK_RESOURCES", "Policy", "RemoteFile", "Source",
+    "SpokenDigits", "Split", "Text", "UnsafeArchiveError", "dataset_dir", "dataset_files", "describe", "fetch",
+    "fetch_file", "file_hash", "forget", "get_dataset", "hash_matches", "last_source", "load_alice", "load_cifar10",
+    "load_fsdd", "load_mnist", "load_nltk", "load_tiny_shakespeare", "load_umich_sentiment", "locate", "main",
+    "mirror_sums", "read_idx", "read_sums", "safe_extract", "status_lines", "write_mirror",
+]

@@ -25,7 +25,6 @@ Modules, one concern each:
 from __future__ import annotations
 
 from .checks import check, check_true
-from .exercises import exercise
 from .profiles import budget, get_profile
 from .report import record, show_results
 from .seed import seed_everything
@@ -45,6 +44,13 @@ __all__ = [
     "show_results",
     "timer",
 ]
+
+def exercise(number: int, title: str):
+    """The checker context of a student exercise (see :func:`utils.exercises.exercise`)."""
+    from .exercises import exercise as _exercise  # imported here so that `python -m utils.exercises` runs cleanly
+
+    return _exercise(number, title)
+
 
 #: The course's GitHub repository (owner/name). The Colab badges and the Colab setup branch are built from it;
 #: a test checks every notebook against it, so this is the one place to change it.

@@ -147,3 +147,13 @@ def test_module_doctest():
     import doctest
 
     assert doctest.testmod(text).failed == 0
+
+
+def test_bow_accuracy_learns_a_word_rule_and_refuses_a_bare_string():
+    from utils.text import bow_accuracy
+
+    train = ["good film", "bad film", "good plot", "bad plot"] * 5
+    y = [1, 0, 1, 0] * 5
+    assert bow_accuracy(train, y, ["good story", "bad story"], [1, 0]) == 1.0
+    with pytest.raises(TypeError):
+        bow_accuracy("good film", y, ["x"], [1])

@@ -198,3 +198,19 @@ def sample(logits, temperature: float = 1.0, rng: np.random.Generator | None = N
         cs = p.cumsum(axis=1)
         idx = (cs > rng.random((len(p), 1)) * cs[:, -1:]).argmax(axis=1)   # one categorical draw per row
     return int(idx[0]) if z.ndim == 1 else idx.astype(np.int64)
+
+
+def bow_accuracy(train_texts: Sequence[str], y_train, test_texts: Sequence[str], y_test) -> float:
+    """Test accuracy of bag-of-words logistic regression: the strongest simple baseline for text classification.
+
+    Texts are already normalised and space-separated (every run of non-spaces is one token); the vocabulary is
+    fitted on the training texts only. Needs scikit-learn.
+    """
+    if isinstance(train_texts, str) or isinstance(test_texts, str):
+        raise TypeError("pass sequences of texts, not one string")
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vec = CountVectorizer(token_pattern=r"[^ ]+")
+    clf = LogisticRegression(max_iter=2000).fit(vec.fit_transform(train_texts), y_train)
+    return float(np.mean(clf.predict(vec.transform(test_texts)) == np.asarray(y_test)))

@@ -3,6 +3,7 @@
 #   make run     execute the notebooks (NOTEBOOKS="00 01", PROFILE=smoke|cpu|gpu) and write build/REPORT.md
 #   make test    unit tests of utils/ + every notebook in the smoke profile (nbval) + the student versions
 #   make student write the student versions (solutions removed) to build/student/
+#   make report  rebuild build/REPORT.md and build/results.png from the last runs (runs nothing)
 #
 # VENV        where the virtual environment lives (default .venv; CI keeps one outside the clone)
 # TORCH_SPEC  how torch is installed, before everything else, so pip never picks a multi-GB CUDA build
@@ -22,7 +23,7 @@ export COURSE_DATA_MIRROR ?= $(if $(wildcard ../shared/data/SHA256SUMS),$(abspat
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.course-installed
 
-.PHONY: run test env lint clean student
+.PHONY: run test env lint clean student report
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +37,9 @@ env: $(STAMP)
 
 run: $(STAMP)
 	$(PY) -m utils.run $(NOTEBOOKS) $(if $(PROFILE),--profile $(PROFILE))
+
+report: $(STAMP)
+	$(PY) -m utils.run --report-only
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

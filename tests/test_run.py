@@ -1,6 +1,7 @@
 """The notebook runner on tiny notebooks written by the test (a real kernel: a few seconds each)."""
 
 import json
+import os
 import sys
 
 import pytest
@@ -50,7 +51,42 @@ def test_main_runs_writes_report_and_names_the_failing_cell(workspace, tmp_path,
     assert (build / "notebooks/00_good.html").exists()
     times = json.loads((build / "times.json").read_text())
     assert times["00_good"]["status"] == "ok" and times["01_bad"]["status"] == "FAILED"
-    assert "00_good" in (build / "REPORT.md").read_text()
+    bad = times["01_bad"]
+    assert bad["failed_cell"] == 1 and bad["cell_source"] == "raise ValueError('planted failure')"
+    assert any("ValueError: planted failure" in line for line in bad["error_tail"])
+    assert not any("\x1b[" in line for line in bad["error_tail"])  # ANSI colours stripped
+    good = times["00_good"]
+    assert good["kernel_start_s"] > 0 and good["setup_cell_s"] >= 0 and good["run"] == bad["run"]
+    assert good["html"] == "notebooks/00_good.html" and "setup_extra_output" not in good
+    text = (build / "REPORT.md").read_text()
+    assert "[html](notebooks/00_good.html) · [ipynb](notebooks/00_good.ipynb)" in text
+    assert "| 01_bad | smoke | FAILED at cell 1 |" in text and "### 01_bad — cell 1" in text
+    assert "ValueError: planted failure" in text.split("## Failures")[1]
+
+
+def test_the_kernel_is_this_interpreter_and_noise_in_the_setup_cell_is_reported(workspace, tmp_path, capsys):
+    write_notebook(workspace / "00_exe.ipynb", [
+        ("code", "import sys\nprint('status line')\nprint('extra', file=sys.stderr)"),
+        ("code", "print(sys.executable)"),
+    ])
+    assert run.main(["--profile", "smoke", "--no-html"]) == 0
+    assert "setup cell printed more than its status line: extra" in capsys.readouterr().out
+    executed = json.loads((tmp_path / "build/notebooks/00_exe.ipynb").read_text())
+    printed = "".join(executed["cells"][1]["outputs"][0]["text"]).strip()
+    assert os.path.realpath(printed) == os.path.realpath(sys.executable)
+
+
+@pytest.mark.skipif(run.mathjax_dir() is None, reason="jupyter-server-mathjax is not installed")
+def test_html_loads_the_shipped_mathjax(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("$$E = mc^2$$")])
+    html = run.export_html(nb, tmp_path / "x.html").read_text()
+    assert f'src="mathjax/MathJax.js?config={run.MATHJAX_CONFIG}"' in html
+    assert "libs/mathjax" not in html  # no CDN MathJax
+    assert (tmp_path / "mathjax" / "MathJax.js").exists()
+    run.export_html(nb, tmp_path / "y.html")  # the copy is made once and reused
+    assert (tmp_path / "mathjax" / ".source").read_text() == str(run.mathjax_dir())
 
 
 def test_cli_rejects_bad_profile():
@@ -60,4 +96,10 @@ def test_cli_rejects_bad_profile():
 
 def test_outcome_line():
     assert "before any cell" in run.Outcome("x", False, 1.0, None, "boom").line()
-    assert sys.executable  # the runner's kernel is this interpreter's ipykernel
+
+
+def test_a_cell_timeout_names_the_cell(workspace, tmp_path):
+    path = write_notebook(workspace / "00_slow.ipynb", [("code", "x = 1"), ("code", "import time\ntime.sleep(30)")])
+    outcome = run.run_notebook(path, "smoke", timeout=2, html=False)
+    assert not outcome.ok and outcome.failed_cell == 1 and "CellTimeoutError" in outcome.error
+    assert outcome.cell_source == "import time"

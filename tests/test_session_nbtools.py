@@ -1,10 +1,14 @@
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
 import utils
-from utils import colab, device, nbtools, session
+from utils import colab, device, nbtools, report, session
 from utils.nbtools import write_notebook
+from utils.paths import REPO_ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -27,10 +31,10 @@ def test_setup_prints_one_status_line(monkeypatch, capsys):
 def test_setup_on_colab_installs_what_is_missing(monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(device, "is_colab", lambda: True)
-    monkeypatch.setattr(colab, "prepare", lambda: calls.append("prepare"))
+    monkeypatch.setattr(colab, "prepare", lambda notebook: calls.append(notebook))
     monkeypatch.setenv("COURSE_PROFILE", "smoke")
     utils.setup("98_demo", quiet=True)
-    assert calls == ["prepare"]
+    assert calls == ["98_demo"]  # the notebook decides chapter-only packages
 
 
 def test_setup_with_torch_reports_its_version(monkeypatch, capsys):
@@ -121,3 +125,93 @@ def test_export_images(tmp_path):
     path.write_text(json.dumps(nb))
     (f,) = nbtools.export_images(path, tmp_path / "img")
     assert f.read_bytes() == b"\x89PNG fake"
+
+
+# ------------------------------------------------------------------ the setup cell's output, in a fresh process
+
+SETUP = """
+import sys
+sys.path.insert(0, {root!r})
+import utils
+utils.setup("98_demo", keras=True, torch=True)
+print("MODULES", "tensorflow" in sys.modules, "jax" in sys.modules)
+import os
+print("PREALLOCATE", os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE"))
+"""
+
+
+@pytest.mark.keras
+def test_setup_prints_only_its_status_line_and_imports_tensorflow_only_as_the_backend(tmp_path):
+    backend = os.environ.get("KERAS_BACKEND", "jax")
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "XLA_PYTHON_CLIENT_PREALLOCATE")}
+    env.update(COURSE_BUILD_DIR=str(tmp_path), COURSE_PROFILE="smoke", KERAS_BACKEND=backend)
+    res = subprocess.run([sys.executable, "-c", SETUP.format(root=str(REPO_ROOT))], capture_output=True, text=True,
+                         env=env, timeout=300, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    out = res.stdout.splitlines()
+    assert out[0].startswith("profile smoke · ") and f"on {backend}" in out[0] and len(out) == 3
+    assert out[1] == f"MODULES {backend == 'tensorflow'} True"  # Keras 3 imports jax on every backend
+    assert out[2] == "PREALLOCATE false"  # set before jax loaded: it must not take 75 % of a shared GPU
+    assert res.stderr.strip() == "", res.stderr[-2000:]  # no TensorFlow / absl start-up log
+
+
+# ------------------------------------------------------------------ the course map
+
+
+def test_course_map_is_data_with_every_chapter_and_question():
+    stems = [c.stem for c in nbtools.CHAPTERS]
+    assert stems == sorted(stems) and "12b_bert" in stems and "13_keras_models" in stems
+    bert = next(c for c in nbtools.CHAPTERS if c.stem == "12b_bert")
+    assert (bert.number, bert.title) == ("12b", "BERT: pretraining and fine-tuning")
+    assert sorted(nbtools.EXAM_QUESTIONS) == list(range(1, 42))
+    assert nbtools.EXAM_QUESTIONS[28][1] == "12b" and nbtools.EXAM_QUESTIONS[27][1] == "12"
+    assert nbtools.COURSE_MAP.name == "course.toml" and nbtools.COURSE_MAP.parent == REPO_ROOT / "utils"
+    assert 'utils = ["course.toml"]' in (REPO_ROOT / "pyproject.toml").read_text()  # shipped with the package
+
+
+@pytest.mark.parametrize("text,match", [
+    ('[[chapter]]\nstem = "01_a"\ntitle = "A"\n[[chapter]]\nstem = "01_a"\ntitle = "B"\n', "twice"),
+    ('[[chapter]]\nstem = "01_a"\n', "lacks title"),
+    ('[[chapter]]\nstem = "01_a"\ntitle = "A"\n[exam]\n1 = { chapter = "02", question = "q" }\n',
+     "Q1 points at chapter '02'"),
+])
+def test_course_map_errors_name_the_problem(tmp_path, text, match):
+    (tmp_path / "course.toml").write_text(text)
+    with pytest.raises(ValueError, match=match):
+        nbtools.load_course_map(tmp_path / "course.toml")
+
+
+def test_exam_table_prefers_the_chapter_the_map_assigns(tmp_path, monkeypatch):
+    title = "# {n} · T\n\n**Sources:** x. smoke 1 s · cpu 1 s · gpu 1 s"
+    write_notebook(tmp_path / "12_transformers.ipynb", [("md", title.format(n="12")),
+                                                        ("md", "## Exam Q28 · BERT, old")])
+    monkeypatch.setattr(nbtools, "notebook_paths", lambda: sorted(tmp_path.glob("*.ipynb")))
+    row = lambda q: next(r for r in nbtools.exam_table().splitlines() if r.startswith(f"| {q} |"))  # noqa: E731
+    assert "12_transformers · Exam Q28 · BERT, old" in row(28)  # the assigned 12b is not written yet
+    write_notebook(tmp_path / "12b_bert.ipynb", [("md", title.format(n="12b")), ("md", "## Exam Q28 · BERT")])
+    assert "(notebooks/12b_bert.ipynb#exam-q28--bert)" in row(28)
+    assert "planned: 12_transformers" in row(27)
+    assert "| 12b | [BERT: pretraining and fine-tuning](notebooks/12b_bert.ipynb)" in nbtools.chapter_table()
+    write_notebook(tmp_path / "13a_more.ipynb", [("md", "# 13a · More models I\n\nsmoke 1 s · cpu 1 s · gpu 1 s")])
+    assert "| 13a | [More models I](notebooks/13a_more.ipynb) |" in nbtools.chapter_table()  # not in the map yet
+
+
+def test_setup_cells_are_regenerated_in_place(tmp_path):
+    cells = _good_cells("98_demo")
+    cells[1] = ("code", colab.legacy_setup_cell("98_demo"))
+    path = write_notebook(tmp_path / "98_demo.ipynb", cells)
+    assert nbtools.anatomy_problems(path) == [] and "previous version" in nbtools.anatomy_notes(path)[0]
+    before = json.loads(path.read_text())
+    assert nbtools.update_setup_cell(path) is True and nbtools.update_setup_cell(path) is False
+    after = json.loads(path.read_text())
+    assert "".join(after["cells"][1]["source"]) == colab.setup_cell("98_demo")
+    assert [c for i, c in enumerate(after["cells"]) if i != 1] == [c for i, c in enumerate(before["cells"]) if i != 1]
+    assert nbtools.anatomy_notes(path) == [] and nbtools.anatomy_problems(path) == []
+
+
+def test_report_and_session_share_the_run_state(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    s = utils.setup("98_demo", quiet=True)
+    assert report.active_notebook() == "98_demo" == session.current().notebook
+    doc = json.loads(report.metrics_path("98_demo").read_text())
+    assert doc["status"] == s.status  # the status line is kept for the report

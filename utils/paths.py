@@ -44,4 +44,4 @@ def build_dir() -> Path:
 
 def notebook_paths() -> list[Path]:
     """All course notebooks, in chapter order (their file names start with the chapter number)."""
-    return sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    return sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]*_*.ipynb"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 from dataclasses import dataclass
@@ -42,6 +43,11 @@ def current_profile() -> str:
     return _CURRENT.profile if _CURRENT else profiles.get_profile()
 
 
+def current() -> Session | None:
+    """The :class:`Session` of this process (what :func:`setup` returned), or None."""
+    return _CURRENT
+
+
 def _version(dist: str) -> str | None:
     try:
         return metadata.version(dist)
@@ -79,11 +85,15 @@ def setup(notebook: str, *, seed: int = 0, keras: bool = False, torch: bool = Fa
     ``torch=True`` imports and seeds torch.
     """
     global _CURRENT
+    report.check_stem(notebook)
     if device.is_colab():
         from . import colab
 
-        colab.prepare()
+        colab.prepare(notebook)
     profile = profiles.get_profile()
+    # jax must not grab 75 % of a GPU's memory (its default) when torch or TensorFlow share the GPU; this must be
+    # set before jax is first imported, which happens when Keras loads (on any backend: Keras 3 imports jax).
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     keras_backend = _backend.choose_backend() if keras else None
     frameworks = (["torch"] if torch else []) + (["keras"] if keras else [])
     device.set_threads(threads)
@@ -91,9 +101,9 @@ def setup(notebook: str, *, seed: int = 0, keras: bool = False, torch: bool = Fa
     if torch:
         device.set_threads(threads)  # torch is imported now
     plots.style()
-    report.start(notebook, profile)
     shown = [fw for fw in ("torch", "jax", "tensorflow") if fw in sys.modules]
     status = status_line(profile, keras_backend, shown)
+    report.start(notebook, profile, status=status)
     if not quiet:
         print(status)
     _CURRENT = Session(notebook, profile, seed, keras_backend, device.device_summary(), status)

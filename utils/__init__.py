@@ -20,6 +20,11 @@ Modules, one concern each:
 - :mod:`utils.exercises` exercises the student writes: the checker context, student versions of the notebooks
 - :mod:`utils.timing`   timers for heavy cells and progress bars that stay quiet in CI
 - :mod:`utils.run`      ``python -m utils.run``: execute notebooks in chapter order and write the report
+- :mod:`utils.train`    the torch training loop (``fit``, early stopping), ``evaluate``, ``count_params``, MNIST splits
+- :mod:`utils.gradcheck` finite-difference gradients and Jacobians, checked against backprop
+- :mod:`utils.graphs`   one drawer for computation graphs and unrolled networks
+- :mod:`utils.workers`  Dataset classes for the DataLoader-worker demos (importable, so ``spawn`` works)
+- :mod:`utils.text`, :mod:`utils.embeddings`, :mod:`utils.series`, :mod:`utils.rl`  text, embedding, series, RL helpers
 """
 
 from __future__ import annotations
@@ -30,11 +35,13 @@ from .report import record, show_results
 from .seed import seed_everything
 from .session import setup
 from .timing import progress, timer
+from .train import count_params
 
 __all__ = [
     "budget",
     "check",
     "check_true",
+    "count_params",
     "exercise",
     "get_profile",
     "progress",

@@ -157,3 +157,51 @@ def test_bow_accuracy_learns_a_word_rule_and_refuses_a_bare_string():
     assert bow_accuracy(train, y, ["good story", "bad story"], [1, 0]) == 1.0
     with pytest.raises(TypeError):
         bow_accuracy("good film", y, ["x"], [1])
+
+
+def test_normalise():
+    from utils.text import normalise
+
+    assert normalise("The Da Vinci Code book is just AWESOME!") == "the da vinci code book is just awesome !"
+    assert normalise("  a ,b ") == normalise("A, b") == "a , b"
+
+
+def test_unique_split_no_text_on_both_sides_and_majority_labels():
+    from utils.text import unique_split
+
+    texts = ["Good film.", "good film .", "GOOD FILM.", "Bad film.", "bad film", "Tie here", "tie here",
+             "x", "y", "z"]
+    labels = [1, 1, 0, 0, 0, 1, 0, 1, 0, 1]
+    tr, ytr, te, yte = unique_split(texts, labels, test_size=0.4, seed=3)
+    assert not set(tr) & set(te)                                   # no sentence on both sides
+    assert len(tr) + len(te) == 7 and len(te) == round(0.4 * 7)    # 7 distinct normalised texts
+    assert sorted([*tr, *te]) == sorted({" ".join(tokenize(t)) for t in texts})
+    label = dict(zip([*tr, *te], [*ytr, *yte]))
+    assert label["good film ."] == 1 and label["bad film"] == 0    # majority of the repeats
+    assert label["tie here"] == 0                                  # a tie goes to the smaller label
+    assert ytr.dtype.kind == "i" and tr.dtype.kind == "U"
+    again = unique_split(texts, labels, test_size=0.4, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(again, (tr, ytr, te, yte)))
+    other = unique_split(texts, labels, test_size=0.4, seed=4)
+    assert set(other[2]) != set(te) or set(unique_split(texts, labels, test_size=0.4, seed=5)[2]) != set(te)
+
+
+@pytest.mark.parametrize("kwargs", [dict(test_size=0.0), dict(test_size=1.0), dict(test_size=0.01)])
+def test_unique_split_refuses_empty_sides(kwargs):
+    from utils.text import unique_split
+
+    with pytest.raises(ValueError):
+        unique_split(["a", "b", "c"], [0, 1, 0], **kwargs)
+
+
+def test_unique_split_bad_inputs():
+    from utils.text import unique_split
+
+    with pytest.raises(TypeError):
+        unique_split("a string", [0])
+    with pytest.raises(ValueError):
+        unique_split(["a", "b"], [0])
+    with pytest.raises(ValueError):
+        unique_split(["a", "b"], [0.5, 1.0])
+    with pytest.raises(ValueError):
+        unique_split(["a", "b"], [-1, 0])

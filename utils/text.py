@@ -1,10 +1,13 @@
-"""Text helpers shared by the language chapters (07 word embeddings, 09 RNN applications, 12 transformers).
+"""Text helpers shared by the language chapters (07 word embeddings, 09 RNN applications, 12 transformers, 12b BERT).
 
 - :func:`tokenize` — lower-case regex word tokenizer (works offline, no NLTK model needed);
 - :class:`Vocab` — a vocabulary with ``min_count`` / ``max_size``, the reserved ids ``PAD = 0`` and ``UNK = 1``,
   ``encode`` / ``decode`` and per-id counts (for noise tables, subsampling);
 - :func:`pad` — pad / truncate id sequences to one length (like ``keras.utils.pad_sequences``, without Keras);
-- :func:`softmax` and :func:`sample` — temperature sampling from logits (``temperature=0`` is greedy).
+- :func:`softmax` and :func:`sample` — temperature sampling from logits (``temperature=0`` is greedy);
+- :func:`bow_accuracy` — bag-of-words logistic regression, the baseline for text classification;
+- :func:`normalise` and :func:`unique_split` — split labelled texts by unique normalised text (no text on both
+  sides: UMICH repeats its sentences); used by 12b, the same split as 07 and 09 make inline.
 
 >>> v = Vocab.build([tokenize("The cat sat. The dog sat!")])
 >>> v.decode(v.encode(["the", "dog", "flew"]))
@@ -214,3 +217,42 @@ def bow_accuracy(train_texts: Sequence[str], y_train, test_texts: Sequence[str],
     vec = CountVectorizer(token_pattern=r"[^ ]+")
     clf = LogisticRegression(max_iter=2000).fit(vec.fit_transform(train_texts), y_train)
     return float(np.mean(clf.predict(vec.transform(test_texts)) == np.asarray(y_test)))
+
+
+def normalise(sentence: str) -> str:
+    """The normalised form used to find repeated sentences: lower-cased :func:`tokenize` tokens joined by spaces.
+
+    >>> normalise("The Da Vinci Code book is just awesome.")
+    'the da vinci code book is just awesome .'
+    """
+    return " ".join(tokenize(sentence))
+
+
+def unique_split(texts: Sequence[str], labels, *, test_size: float = 0.3, seed: int = 0, key=normalise):
+    """Split labelled texts **by unique normalised text**, so that no text is on both sides.
+
+    Every distinct ``key(text)`` appears once, with its majority label (a tie goes to the smaller label), and
+    goes to the test part with ``round(test_size * n_distinct)`` others, drawn by ``seed``. Returns
+    ``(train_texts, y_train, test_texts, y_test)`` as NumPy arrays; the texts are the normalised keys. A data set
+    with many repeats (UMICH: 7,086 rows, 1,349 distinct sentences) otherwise scores memory, not generalisation.
+    """
+    if isinstance(texts, str):
+        raise TypeError("pass a sequence of texts, not one string")
+    y = np.asarray(labels)
+    if len(texts) != len(y):
+        raise ValueError(f"{len(texts)} texts for {len(y)} labels")
+    if not np.issubdtype(y.dtype, np.integer) or (y.size and y.min() < 0):
+        raise ValueError("labels must be integers >= 0")
+    if not 0 < test_size < 1:
+        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
+    keys = np.array([key(t) for t in texts], dtype=object)
+    uniq, inverse = np.unique(keys.astype(str), return_inverse=True)
+    votes = np.zeros((len(uniq), int(y.max(initial=0)) + 1), dtype=np.int64)
+    np.add.at(votes, (inverse, y), 1)
+    y_uniq = votes.argmax(1)                                   # ties: the first maximum, the smaller label
+    order = np.random.default_rng(seed).permutation(len(uniq))
+    n_test = round(test_size * len(uniq))
+    if not 0 < n_test < len(uniq):
+        raise ValueError(f"test_size {test_size} leaves an empty side for {len(uniq)} distinct texts")
+    te, tr = order[:n_test], order[n_test:]
+    return uniq[tr], y_uniq[tr], uniq[te], y_uniq[te]

@@ -30,9 +30,13 @@ from .cli import main
 from .download import Policy
 from .errors import CorruptDataError, DataError, DataUnavailable, DiskFullError, UnsafeArchiveError
 from .loaders import (
+    AIRQUALITY_MISSING,
     CIFAR10_CLASSES,
     LOADED,
     ORIGINS,
+    AirQuality,
+    BabiLine,
+    BabiTask,
     Source,
     Split,
     SpokenDigits,
@@ -40,13 +44,16 @@ from .loaders import (
     describe,
     forget,
     last_source,
+    load_airquality,
     load_alice,
+    load_babi,
     load_cifar10,
     load_fsdd,
     load_mnist,
     load_nltk,
     load_tiny_shakespeare,
     load_umich_sentiment,
+    parse_babi,
     read_idx,
 )
 from .mirror import status_lines, write_mirror
@@ -73,4 +80,6 @@ __all__ = [
     "fetch_file", "file_hash", "forget", "get_dataset", "hash_matches", "last_source", "load_alice", "load_cifar10",
     "load_fsdd", "load_mnist", "load_nltk", "load_tiny_shakespeare", "load_umich_sentiment", "locate", "main",
     "mirror_sums", "read_idx", "read_sums", "safe_extract", "status_lines", "write_mirror",
+    # chapter 13
+    "AIRQUALITY_MISSING", "AirQuality", "BabiLine", "BabiTask", "load_airquality", "load_babi", "parse_babi",
 ]

@@ -349,3 +349,165 @@ def load_fsdd() -> SpokenDigits:
         raise CorruptDataError(f"FSDD: mixed sample rates {sorted(rates)}")
     src = _done(Source("fsdd", folder.origin, folder.kind, {"recordings": len(files)}, len(files) < 3000))
     return SpokenDigits(waves, np.array(labels), speakers, np.array(takes), rates.pop(), src)
+
+
+# ---------------------------------------------------------------------------------------------------- Air Quality
+
+AIRQUALITY_MISSING = -200.0  #: the UCI file's code for a missing value
+
+
+@dataclass
+class AirQuality:
+    """The UCI Air Quality table: ``values[i, j]`` is column ``columns[j]`` at hour ``times[i]``.
+
+    ``values`` is float64 exactly as in the file: a missing value stays ``-200`` (:data:`AIRQUALITY_MISSING`),
+    so that a notebook can show what ignoring that code does. ``times`` is ``datetime64[h]``.
+    """
+
+    columns: list[str]
+    values: np.ndarray
+    times: np.ndarray
+    source: Source | None = None
+
+    def column(self, name: str) -> np.ndarray:
+        """One column by its name in the file's header, e.g. ``"C6H6(GT)"``."""
+        if name not in self.columns:
+            raise KeyError(f"no column {name!r}; columns: {', '.join(self.columns)}")
+        return self.values[:, self.columns.index(name)]
+
+    def missing(self) -> np.ndarray:
+        """A boolean mask of the missing values (coded -200 in the file)."""
+        return self.values == AIRQUALITY_MISSING
+
+
+def _number(text: str, where: str) -> float:
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        raise CorruptDataError(f"{where}: {text!r} is not a number") from None
+
+
+def load_airquality() -> AirQuality:
+    """UCI Air Quality (``AirQualityUCI.csv``): 13 numeric columns at 9,357 consecutive hours.
+
+    The file: ``;``-separated, decimal commas, ``Date`` (dd/mm/yyyy) and ``Time`` (HH.MM.SS) first, two empty
+    trailing fields on every line and empty rows at the end (skipped). Nothing is imputed here.
+    """
+    fetched = fetch("airquality")
+    path = fetched[0]
+    lines = path.read_text(encoding="ascii", errors="replace").splitlines()
+    if not lines:
+        raise CorruptDataError(f"{path}: empty file")
+    header = [h for h in lines[0].split(";")]
+    while header and not header[-1]:
+        header.pop()
+    if header[:2] != ["Date", "Time"] or len(header) < 3:
+        raise CorruptDataError(f"{path}: expected a header 'Date;Time;...', got {lines[0][:60]!r}")
+    columns, rows, stamps = header[2:], [], []
+    for n, line in enumerate(lines[1:], 2):
+        fields = line.split(";")
+        if not any(f.strip() for f in fields):
+            continue
+        if len(fields) < len(header) or any(f for f in fields[len(header):]):
+            raise CorruptDataError(f"{path}:{n}: expected {len(header)} fields, got {line[:60]!r}")
+        date, clock = fields[0].split("/"), fields[1].split(".")
+        if len(date) != 3 or len(clock) != 3:
+            raise CorruptDataError(f"{path}:{n}: bad date/time {fields[0]!r} {fields[1]!r}")
+        stamps.append(f"{date[2]}-{date[1]}-{date[0]}T{clock[0]}")
+        rows.append([_number(f, f"{path}:{n}") for f in fields[2:len(header)]])
+    if not rows:
+        raise CorruptDataError(f"{path}: no data rows")
+    try:
+        times = np.array(stamps, dtype="datetime64[h]")
+    except ValueError as exc:
+        raise CorruptDataError(f"{path}: bad timestamp ({exc})") from None
+    values = np.array(rows, dtype=np.float64)
+    src = _source("airquality", fetched, {"hours": len(values), "columns": len(columns)})
+    return AirQuality(columns, values, times, src)
+
+
+# ---------------------------------------------------------------------------------------------------- bAbI
+
+@dataclass(frozen=True)
+class BabiLine:
+    """One line of a bAbI story: a statement (``answer is None``) or a question with its answer and the
+    line numbers of its supporting facts. ``id`` restarts at 1 with every story."""
+
+    id: int
+    text: str
+    answer: str | None = None
+    supports: tuple[int, ...] = ()
+
+    @property
+    def is_question(self) -> bool:
+        return self.answer is not None
+
+
+class BabiTask(tuple):
+    """``(train_stories, test_stories)`` of one bAbI task — each story a list of :class:`BabiLine` — with
+    ``.task`` (number), ``.name`` (e.g. "single-supporting-fact") and ``.source``."""
+
+    source: Source
+    task: int
+    name: str
+
+    def __new__(cls, items, source: Source, task: int, name: str):
+        obj = super().__new__(cls, items)
+        obj.source, obj.task, obj.name = source, task, name
+        return obj
+
+    def __reduce__(self):
+        return (BabiTask, (tuple(self), self.source, self.task, self.name))
+
+
+def parse_babi(text: str, where: str = "bAbI file") -> list[list[BabiLine]]:
+    """Parse the bAbI format into stories: ``ID text`` lines, ID 1 starts a story; a question line is
+    ``ID question<TAB>answer<TAB>supporting IDs``. Checks that IDs rise by one and that supports point back."""
+    stories: list[list[BabiLine]] = []
+    for n, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip():
+            continue
+        nid, sep, rest = raw.partition(" ")
+        if not sep or not nid.isdigit():
+            raise CorruptDataError(f"{where}:{n}: expected 'ID text', got {raw[:60]!r}")
+        nid = int(nid)
+        if nid == 1:
+            stories.append([])
+        elif not stories or stories[-1][-1].id != nid - 1:
+            raise CorruptDataError(f"{where}:{n}: line ID {nid} does not follow the previous line")
+        if "\t" in rest:
+            parts = rest.split("\t")
+            if len(parts) != 3 or not parts[1].strip():
+                raise CorruptDataError(f"{where}:{n}: a question is 'question<TAB>answer<TAB>IDs', got {raw[:60]!r}")
+            try:
+                sup = tuple(int(s) for s in parts[2].split())
+            except ValueError:
+                raise CorruptDataError(f"{where}:{n}: supporting IDs {parts[2]!r} are not numbers") from None
+            if any(not 1 <= s < nid for s in sup):
+                raise CorruptDataError(f"{where}:{n}: a supporting ID in {sup} is not an earlier line")
+            stories[-1].append(BabiLine(nid, parts[0].strip(), parts[1].strip(), sup))
+        else:
+            stories[-1].append(BabiLine(nid, rest.strip()))
+    return stories
+
+
+def load_babi(task: int = 1) -> BabiTask:
+    """bAbI v1.2, English 1k version, task ``task`` (1-20): ``(train_stories, test_stories)``; see :class:`BabiTask`.
+
+    Reads ``en/qa{task}_<name>_{train,test}.txt`` of the verified folder (mirror or extracted archive).
+    """
+    if isinstance(task, bool) or not isinstance(task, int) or not 1 <= task <= 20:
+        raise ValueError(f"task is a number 1-20, got {task!r}")
+    folder = dataset_files("babi")
+    out, name = [], None
+    for split in ("train", "test"):
+        files = folder.glob(f"en/qa{task}_*_{split}.txt")
+        if len(files) != 1:
+            raise CorruptDataError(f"{folder.path / 'en'}: expected one verified qa{task}_*_{split}.txt, "
+                                   f"found {len(files)}")
+        name = files[0].name[len(f"qa{task}_"):-len(f"_{split}.txt")]
+        out.append(parse_babi(files[0].read_text(encoding="utf-8"), str(files[0])))
+    facts = {"task": task, "train questions": sum(ln.is_question for s in out[0] for ln in s),
+             "test questions": sum(ln.is_question for s in out[1] for ln in s)}
+    src = _done(Source("babi", folder.origin, folder.kind, facts, False))
+    return BabiTask(tuple(out), src, task, name)

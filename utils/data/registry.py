@@ -189,6 +189,34 @@ REGISTRY: dict[str, Dataset] = {
             manifest="04e1baae96c6a26e39c623f2b01d0182ddae627ba0ac02a3cdc17ba2af99fd9b",
             manifest_glob="recordings/*.wav",
         ),
+        Dataset(
+            "airquality", "UCI Air Quality: 9,357 hourly readings of 5 metal-oxide sensors and reference analysers "
+            "(benzene, CO, NOx, ...), an Italian city, March 2004 - April 2005",
+            (RemoteFile("airquality/AirQualityUCI.csv",
+                        (f"{_GH_RAW}/minubae/stepwise_predictor_selection/294cc76b16db31bc4be5a89caa9d0f9c76c9c165/AirQualityUCI/AirQualityUCI.csv",),
+                        "sha256:13277ae5d8581e80b7be09d47c7d3d06fe9b8e957078f2cf6e859f955e62f996", 785065,
+                        _MIRROR_NOTE + "; the unmodified CSV of UCI's AirQualityUCI.zip"),),
+            source="S. De Vito et al., Sensors and Actuators B 129(2), 2008; UCI ML repository, dataset 360",
+            licence="CC BY 4.0",
+            notes="The canonical distribution is https://archive.ics.uci.edu/ml/machine-learning-databases/00360/"
+                  "AirQualityUCI.zip (its CSV member is this file). Semicolons, decimal commas; -200 = missing.",
+        ),
+        Dataset(
+            "babi", "bAbI tasks v1.2 (Weston et al. 2015): 20 question-answering tasks, English, 1k questions per file",
+            (RemoteFile("babi/tasks_1-20_v1-2.tar.gz",
+                        ("https://s3.amazonaws.com/text-datasets/babi_tasks_1-20_v1-2.tar.gz",
+                         "https://www.thespermwhale.com/jaseweston/babi/tasks_1-20_v1-2.tar.gz"),
+                        None, None, "nobody pins the archive Keras downloads: pinned on first download; its en/ "
+                        "files are checked against the registry's manifest (huggingface's babi_qa records "
+                        "sha256 0364ebde659f14d11bc21744516c5ec49d3d06cb692733f66680771244998898 for the "
+                        "thespermwhale copy, 15,719,851 bytes)", max_size=40_000_000),),
+            source="J. Weston et al., Towards AI-Complete Question Answering (arXiv:1502.05698), Facebook AI Research",
+            licence="CC BY 3.0", extracted="babi/tasks_1-20_v1-2",
+            # sha256 of the sha256sum listing of en/*.txt (the 40 files of the 1k English tasks; the mirror's
+            # SOURCES.md says why they are genuine)
+            manifest="2fa671df5fef3abff557fa0c7d720f90fcb6eeefe86228dd3e6e9ebdbc2757e7",
+            manifest_glob="en/*.txt",
+        ),
     ]
 }
 

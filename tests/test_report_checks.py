@@ -231,3 +231,25 @@ def test_check_accepts_tensors():
     import torch
 
     assert check("torch", torch.tensor([1.0, 2.0], requires_grad=True) * 1, [1.0, 2.0], quiet=True)
+
+
+# ---------------------------------------------------------------- compare: verdicts on noisy differences
+@pytest.mark.parametrize("diff,se,kw,expected", [
+    (0.05, 0.01, {}, "better"),
+    (-0.05, 0.01, {}, "worse"),
+    (0.02, 0.01, {}, "not distinguishable"),          # exactly 2 se: not beyond the noise
+    (0.021, 0.01, {}, "better"),
+    (0.02, 0.01, {"k": 1.0}, "better"),
+    (-3.0, 1.0, {"higher_is_better": False}, "better"),  # an error that went down
+    (3.0, 1.0, {"higher_is_better": False}, "worse"),
+    (0.0, 0.0, {}, "not distinguishable"),
+    (1e-9, 0.0, {}, "better"),                         # no noise at all: any difference counts
+])
+def test_compare_verdicts(diff, se, kw, expected):
+    assert utils.compare(diff, se, **kw) == expected
+
+
+@pytest.mark.parametrize("diff,se,k", [(float("nan"), 0.1, 2), (0.1, float("inf"), 2), (0.1, -0.1, 2), (0.1, 0.1, 0)])
+def test_compare_refuses_bad_input(diff, se, k):
+    with pytest.raises(ValueError, match="compare needs"):
+        utils.compare(diff, se, k=k)

@@ -16,7 +16,7 @@ Modules, one concern each:
 - :mod:`utils.data`     dataset registry, verified downloads, offline mirror, ``load_<dataset>()`` loaders
 - :mod:`utils.report`   headline metrics ("book vs ours") and ``build/REPORT.md``
 - :mod:`utils.plots`    training curves, image grids, confusion matrices in one style
-- :mod:`utils.checks`   a grader-style checker: exact / allclose / max diff, then assert
+- :mod:`utils.checks`   a grader-style checker: exact / allclose / max diff, then assert; ``compare`` for noisy differences
 - :mod:`utils.exercises` exercises the student writes: the checker context, student versions of the notebooks
 - :mod:`utils.timing`   timers for heavy cells and progress bars that stay quiet in CI
 - :mod:`utils.run`      ``python -m utils.run``: execute notebooks in chapter order and write the report
@@ -29,7 +29,7 @@ Modules, one concern each:
 
 from __future__ import annotations
 
-from .checks import check, check_true
+from .checks import check, check_true, compare
 from .profiles import budget, get_profile
 from .report import record, show_results
 from .seed import seed_everything
@@ -41,6 +41,7 @@ __all__ = [
     "budget",
     "check",
     "check_true",
+    "compare",
     "count_params",
     "exercise",
     "get_profile",

@@ -101,3 +101,21 @@ def _report(name: str, how: str, quiet: bool) -> bool:
     if not quiet:
         print(f"[ok] {name}: {how}" if how else f"[ok] {name}")
     return True
+
+
+def compare(diff: float, se: float, *, k: float = 2.0, higher_is_better: bool = True) -> str:
+    """Verdict on a measured difference ``diff`` (ours minus the other) with standard error ``se``:
+    ``"better"`` or ``"worse"`` when ``|diff| > k·se``, else ``"not distinguishable"``.
+
+    ``higher_is_better=False`` for errors and losses (a negative difference is then "better"). The verdict is
+    printed next to the numbers instead of asserting an ordering that the noise cannot support.
+
+    >>> compare(0.05, 0.01), compare(0.01, 0.01), compare(-3.0, 1.0, higher_is_better=False)
+    ('better', 'not distinguishable', 'better')
+    """
+    diff, se, k = float(diff), float(se), float(k)
+    if not (np.isfinite(diff) and np.isfinite(se) and np.isfinite(k)) or se < 0 or k <= 0:
+        raise ValueError(f"compare needs a finite difference, a finite se >= 0 and k > 0 (got {diff}, {se}, {k})")
+    if abs(diff) <= k * se:
+        return "not distinguishable"
+    return "better" if (diff > 0) == higher_is_better else "worse"

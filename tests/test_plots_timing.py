@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from utils import plots
-from utils.timing import progress, timer
+from utils.timing import best_time, progress, timer
 
 
 def test_training_curves_from_dict_and_history():
@@ -71,3 +71,17 @@ def test_timer_and_progress(capsys, monkeypatch):
     assert t.seconds == final  # frozen at the end of the block
     monkeypatch.setenv("CI", "true")
     assert list(progress(range(3), desc="x")) == [0, 1, 2]
+
+
+def test_best_time_returns_the_fastest_call_and_the_result(monkeypatch):
+    ticks = iter([0.0, 5.0, 10.0, 11.0, 20.0, 23.0])            # calls of 5 s, 1 s, 3 s
+    monkeypatch.setattr("utils.timing.time.perf_counter", lambda: next(ticks))
+    calls = []
+    seconds, result = best_time(lambda: calls.append(1) or len(calls), repeats=3)
+    assert seconds == 1.0 and result == 3 and len(calls) == 3
+
+
+@pytest.mark.parametrize("repeats", [0, -1, 1.5, True, "3"])
+def test_best_time_refuses_bad_repeats(repeats):
+    with pytest.raises(ValueError, match="repeats"):
+        best_time(lambda: None, repeats=repeats)

@@ -40,6 +40,19 @@ def timer(label: str = "cell", *, quiet: bool = False) -> Iterator[Timer]:
             print(f"⏱ {label}: {t.seconds:.2f} s")
 
 
+def best_time(fn, repeats: int = 3) -> tuple[float, object]:
+    """``(seconds, result)``: the fastest of ``repeats`` calls of ``fn()`` (the least disturbed by other work on
+    the machine) and the last call's result. For speed ratios that are recorded, never asserted."""
+    if not isinstance(repeats, int) or isinstance(repeats, bool) or repeats < 1:
+        raise ValueError(f"repeats must be a positive int, got {repeats!r}")
+    times, result = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), result
+
+
 def progress(iterable: Iterable[T], desc: str = "", total: int | None = None, **kwargs) -> Iterable[T]:
     """``tqdm`` over ``iterable`` (the notebook widget in Jupyter); silent in CI or with ``disable=True``."""
     from tqdm.auto import tqdm

@@ -380,6 +380,18 @@ def main(argv: list[str] | None = None) -> int:
         for p in [Path(a) for a in argv[1:]] or notebook_paths():
             print(f"{p}: {'setup cell regenerated' if update_setup_cell(p) else 'setup cell current'}")
         return 0
+    if argv[:1] == ["tidy"] and argv[1:]:
+        from .codestyle import tidy_cells
+
+        for p in argv[1:]:
+            nb = _load(Path(p))
+            cells = [("md" if c["cell_type"] == "markdown" else "code", _src(c)) for c in nb["cells"]]
+            new, stats = tidy_cells(cells)
+            if new != cells:
+                write_notebook(p, new)
+            print(f"{p}: {stats['joined']} joined statements split, {stats['cuts']} cells cut, "
+                  f"{stats['long']} still over 25 lines")
+        return 0
     if argv[:1] == ["check"]:
         bad = 0
         for p in [Path(a) for a in argv[1:]] or notebook_paths():
@@ -391,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         print("anatomy ok" if not bad else f"{bad} problem(s)")
         return 1 if bad else 0
     print("usage: python -m utils.nbtools readme | strip NOTEBOOK… | check [NOTEBOOK…] | setup-cells [NOTEBOOK…] "
-          "| images EXECUTED.ipynb DIR")
+          "| images EXECUTED.ipynb DIR | tidy NOTEBOOK…")
     return 2
 
 

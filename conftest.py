@@ -47,8 +47,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     path = report.nodeid.split("::", 1)[0]
     if path.endswith(".ipynb"):
         key = Path(path).stem
-    elif "test_student_version_runs_top_to_bottom[" in report.nodeid:
-        key = "student:" + report.nodeid.rsplit("[", 1)[1].rstrip("]")
+    elif "::TestStudentVersion_" in report.nodeid:
+        key = "student:" + report.nodeid.split("::TestStudentVersion_", 1)[1].split("::", 1)[0]
     else:
         key = "unit tests"
     _TIMES[key] = _TIMES.get(key, 0.0) + report.duration

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -187,9 +188,7 @@ WITH_EXERCISES = [p for p in notebook_paths()
                   if any(e.checker_cell is not None for e in find_exercises(json.loads(p.read_text())))]
 
 
-@pytest.mark.student
-@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.stem)
-def test_student_version_runs_top_to_bottom(path, tmp_path, monkeypatch):
+def _run_student_version(path, tmp_path, monkeypatch):
     """Solutions removed, the notebook still runs to the end; every checker says "not done yet", none says ok."""
     from utils.run import run_notebook
 
@@ -205,3 +204,19 @@ def test_student_version_runs_top_to_bottom(path, tmp_path, monkeypatch):
         out = text[ex.checker_cell]
         assert f"[not done yet] Exercise {ex.number} · {ex.title}" in out, (ex, out[-500:])
         assert f"[ok] Exercise {ex.number}" not in out
+
+
+def _student_test(path):
+    @pytest.mark.student
+    def test_student_version_runs_top_to_bottom(self, tmp_path, monkeypatch):
+        _run_student_version(path, tmp_path, monkeypatch)
+
+    test_student_version_runs_top_to_bottom.__doc__ = f"The student version of {path.name} runs top to bottom."
+    return test_student_version_runs_top_to_bottom
+
+
+# One class per notebook (TestStudentVersion_<stem>): pytest-xdist's ``--dist loadscope`` (CI) schedules a class as
+# one unit, so the student versions (minutes in all) spread over both workers instead of queueing on one.
+for _path in WITH_EXERCISES:
+    _name = "TestStudentVersion_" + re.sub(r"\W", "_", _path.stem)
+    globals()[_name] = type(_name, (), {"test_student_version_runs_top_to_bottom": _student_test(_path)})

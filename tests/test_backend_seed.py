@@ -94,3 +94,45 @@ def test_seeding_keras_imports_tensorflow_only_when_it_is_the_backend():
                          env={**os.environ, "PYTHONPATH": os.getcwd()})
     assert out.returncode == 0, out.stderr[-2000:]
     assert f"tf imported: {want == 'tensorflow'} seed: 3 same: True" in out.stdout, out.stdout + out.stderr[-1000:]
+
+
+@pytest.mark.keras
+def test_bucketed_jax_draws_give_the_same_weights_and_leave_traced_draws_alone():
+    """On jax: models built with bucketed draws have bit-identical weights; eager draws keep their shape and
+    values; draws inside a jitted function still work (they are not bucketed); other backends are untouched."""
+    if os.environ.get("KERAS_BACKEND", "jax") != "jax":
+        pytest.skip("the bucketing is a jax-only speed-up")
+    code = (
+        "import os; os.environ['KERAS_BACKEND'] = 'jax'\n"
+        "import numpy as np, jax, keras\n"
+        "from keras import layers\n"
+        "from utils import backend\n"
+        "def build():\n"
+        "    keras.utils.set_random_seed(7)\n"
+        "    m = keras.Sequential([keras.Input((5, 6, 3)), layers.Conv2D(7, 3), layers.BatchNormalization(),\n"
+        "                          layers.Flatten(), layers.Dense(11, kernel_initializer='he_normal'),\n"
+        "                          layers.Dense(3, kernel_initializer='truncated_normal')])\n"
+        "    draws = [np.asarray(f((4, 9), seed=3)) for f in (keras.random.normal, keras.random.uniform,\n"
+        "                                                     keras.random.truncated_normal)]\n"
+        "    return [np.asarray(w) for w in m.get_weights()] + draws\n"
+        "before = build()\n"
+        "assert backend.bucket_jax_random_draws() and backend.bucket_jax_random_draws()  # idempotent\n"
+        "after = build()\n"
+        "assert len(before) == len(after)\n"
+        "for a, b in zip(before, after):\n"
+        "    assert a.shape == b.shape and np.array_equal(a, b), (a.shape, b.shape)\n"
+        "seed = keras.random.SeedGenerator(1)\n"
+        "f = jax.jit(lambda k: keras.random.normal((3, 5), seed=k) + 1.0)\n"
+        "assert f(jax.random.PRNGKey(0)).shape == (3, 5)\n"
+        "assert keras.random.normal((), seed=2).shape == () and keras.random.uniform((1,), seed=2).shape == (1,)\n"
+        "print('same weights')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "same weights" in out.stdout
+
+
+def test_bucketing_is_a_no_op_off_jax(monkeypatch):
+    monkeypatch.setattr(backend, "current_backend", lambda: "torch")
+    assert backend.bucket_jax_random_draws() is False

@@ -45,3 +45,53 @@ def current_backend() -> str | None:
     if "keras" in sys.modules:
         return sys.modules["keras"].backend.backend()
     return os.environ.get("KERAS_BACKEND") or None
+
+
+def bucket_jax_random_draws() -> bool:
+    """Make Keras's eager random draws on jax compile once per power-of-two size instead of once per shape.
+
+    On jax every new shape given to ``jax.random.normal``/``uniform``/``truncated_normal`` compiles a new XLA
+    program (about 0.5 s each on one CPU core), and Keras draws every weight of every new layer that way: building
+    a model with new layer sizes cost seconds before it trained a single step. The draws here are made for the
+    next power of two of the size and cut to the shape: with jax's partitionable threefry (the default) element
+    ``i`` of a draw depends only on the key and ``i``, so the values are the very same numbers (tested). Draws
+    inside a traced function (dropout in a compiled train step) are left as they are. Returns ``True`` when the
+    draws are bucketed (jax backend, partitionable threefry), ``False`` otherwise.
+    """
+    if current_backend() != "jax":
+        return False
+    import jax
+    import numpy as np
+
+    try:  # private modules: if a later jax or Keras moves them, keep the stock draws
+        from jax._src import core as _core
+        from keras.src.backend.jax import random as krandom
+    except ImportError:
+        return False
+    names = ("normal", "uniform", "truncated_normal")
+    if getattr(krandom, "_course_bucketed", False):
+        return True
+    if not (getattr(jax.config, "jax_threefry_partitionable", False) and hasattr(_core, "trace_state_clean")
+            and all(callable(getattr(krandom, name, None)) for name in names)):
+        return False
+
+    def bucketed(draw):
+        def wrapper(shape, *args, **kwargs):
+            try:
+                dims = tuple(int(d) for d in shape)
+            except TypeError:  # symbolic dimensions
+                return draw(shape, *args, **kwargs)
+            n = int(np.prod(dims, dtype=np.int64))
+            if n < 2 or not _core.trace_state_clean():
+                return draw(shape, *args, **kwargs)
+            flat = draw((1 << (n - 1).bit_length(),), *args, **kwargs)
+            return jax.numpy.asarray(np.asarray(flat)[:n].reshape(dims))
+
+        wrapper.__wrapped__ = draw
+        wrapper.__doc__ = draw.__doc__
+        return wrapper
+
+    for name in names:
+        setattr(krandom, name, bucketed(getattr(krandom, name)))
+    krandom._course_bucketed = True
+    return True

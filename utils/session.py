@@ -98,6 +98,8 @@ def setup(notebook: str, *, seed: int = 0, keras: bool = False, torch: bool = Fa
     frameworks = (["torch"] if torch else []) + (["keras"] if keras else [])
     device.set_threads(threads)
     seed_everything(seed, frameworks=tuple(frameworks))
+    if keras:
+        _backend.bucket_jax_random_draws()  # jax: weights drawn as before, compiled per size class, not per shape
     if torch:
         device.set_threads(threads)  # torch is imported now
     plots.style()

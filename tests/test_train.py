@@ -147,3 +147,126 @@ def test_mnist_split_disjoint_normalised_labelled():
         train.mnist_split(10, 10, 31, data=fake)
     with pytest.raises(ValueError):
         train.mnist_split(0, 10, data=fake)
+
+
+def _hand_loop(net, opt, X, y, epochs, batch, augment, seed, sched=None):
+    """The loop chapter 06 used to write by hand: randperm + split, augment per batch from the same generator."""
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        net.train()
+        for idx in torch.randperm(len(y), generator=gen).split(batch):
+            xb = X[idx] if augment is None else augment(X[idx], gen)
+            loss = nn.functional.cross_entropy(net(xb), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+
+
+def _noisy_flip(x, gen):
+    """A toy augmentation: random sign flips of the features plus noise, all drawn from gen."""
+    sign = torch.where(torch.rand(len(x), 1, generator=gen) < 0.5, -1.0, 1.0)
+    return x * sign + 0.1 * torch.randn(x.shape, generator=gen)
+
+
+def test_fit_augment_matches_the_hand_loop_bit_for_bit():
+    X, y = _blobs(100)
+    nets = []
+    for use_fit in (True, False):
+        torch.manual_seed(0)
+        net = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 3))
+        opt = torch.optim.AdamW(net.parameters(), lr=1e-2, weight_decay=0.05)
+        if use_fit:
+            train.fit(net, opt, X, y, epochs=3, batch_size=16, augment=_noisy_flip, seed=5)
+        else:
+            _hand_loop(net, opt, X, y, 3, 16, _noisy_flip, 5)
+        nets.append(net)
+    for a, b in zip(nets[0].parameters(), nets[1].parameters()):
+        assert torch.equal(a, b), "fit with augment must be the same loop as the hand-written one"
+
+
+def test_fit_augments_training_batches_only_and_checks_the_augmentation():
+    X, y = _blobs(40)
+    seen = []
+
+    def spy(x, gen):
+        assert isinstance(gen, torch.Generator)
+        seen.append(len(x))
+        return x
+    net = nn.Linear(2, 3)
+    train.fit(net, torch.optim.SGD(net.parameters(), lr=0.1), X, y, epochs=2, batch_size=16, augment=spy,
+              val=(X[:7], y[:7]))
+    assert seen == [16, 16, 8] * 2, "every training batch once per epoch; never the 7 validation rows"
+    with pytest.raises(ValueError, match="rows"):
+        train.fit(net, torch.optim.SGD(net.parameters(), lr=0.1), X, y, epochs=1, batch_size=16,
+                  augment=lambda x, g: x[:1])
+    with pytest.raises(TypeError, match="augment"):
+        train.fit(net, torch.optim.SGD(net.parameters(), lr=0.1), X, y, epochs=1, batch_size=16, augment="flip")
+
+
+def test_fit_monitor_val_accuracy_and_keep_best():
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.randn(40, 5, generator=g), torch.randint(0, 2, (40,), generator=g)
+    Xv, yv = torch.randn(200, 5, generator=g), torch.randint(0, 2, (200,), generator=g)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(5, 64), nn.ReLU(), nn.Linear(64, 2))
+    h = train.fit(net, torch.optim.Adam(net.parameters(), lr=1e-2), X, y, epochs=30, batch_size=40,
+                  val=(Xv, yv), monitor="val_accuracy", restore_best=False, keep_best=True)
+    acc = h["val_accuracy"]
+    assert h.best_epoch == int(np.argmax(acc)), "the first epoch with the highest validation accuracy"
+    assert not h.restored and h.best_state is not None and h.seconds > 0
+    assert math.isclose(train.evaluate(net, Xv, yv)[1], acc[-1]), "restore_best=False leaves the last weights"
+    net.load_state_dict(h.best_state)
+    assert math.isclose(train.evaluate(net, Xv, yv)[1], max(acc)), "best_state holds the best epoch's weights"
+    assert train.fit(net, torch.optim.SGD(net.parameters(), lr=0.1), X, y, epochs=1, batch_size=8,
+                     val=(Xv, yv), restore_best=False).best_state is None, "no copy unless asked for"
+    with pytest.raises(ValueError, match="monitor"):
+        train.fit(net, torch.optim.SGD(net.parameters(), lr=0.1), X, y, epochs=1, batch_size=8, val=(Xv, yv),
+                  monitor="accuracy")
+    with pytest.raises(ValueError, match="integer"):
+        train.fit(nn.Linear(5, 1), torch.optim.SGD(net.parameters(), lr=0.1), X, torch.randn(40, 1), epochs=1,
+                  batch_size=8, val=(Xv, torch.randn(200, 1)), monitor="val_accuracy",
+                  loss_fn=nn.functional.mse_loss)
+    with pytest.raises(ValueError, match="keep_best"):
+        train.fit(net, torch.optim.SGD(net.parameters(), lr=0.1), X, y, epochs=1, batch_size=8, keep_best=True)
+
+
+def test_fit_refuses_data_on_another_device_and_keeps_channels_last():
+    X, y = _blobs(32)
+    net = nn.Linear(2, 3)
+    with pytest.raises(ValueError, match="device"):
+        train.fit(net, torch.optim.SGD(net.parameters(), lr=0.1), X.to("meta"), y, epochs=1, batch_size=8)
+    with pytest.raises(ValueError, match="X_val"):
+        train.fit(net, torch.optim.SGD(net.parameters(), lr=0.1), X, y, epochs=1, batch_size=8,
+                  val=(X.to("meta"), y))
+
+    class NeedsChannelsLast(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.fc = nn.Conv2d(3, 4, 3, padding=1), nn.Linear(4, 3)
+
+        def forward(self, x):
+            if self.training:
+                assert x.is_contiguous(memory_format=torch.channels_last), "a batch lost the channels_last layout"
+            return self.fc(self.conv(x).mean((2, 3)))
+    imgs = torch.randn(32, 3, 8, 8).contiguous(memory_format=torch.channels_last)
+    net = NeedsChannelsLast().to(memory_format=torch.channels_last)
+    h = train.fit(net, torch.optim.SGD(net.parameters(), lr=0.1), imgs, y, epochs=2, batch_size=8)
+    assert h.epochs_run == 2
+
+
+def test_library_warmup_cosine_schedule_per_step():
+    # chapter 06's schedule: linear warm-up over one epoch, then a cosine to 0, stepped after every batch
+    X, y = _blobs(64)
+    net = nn.Linear(2, 3)
+    opt = torch.optim.AdamW(net.parameters(), lr=3e-3)
+    warm, total = 4, 6 * 4                                  # 64 rows / 16 = 4 steps per epoch, 6 epochs
+    sched = torch.optim.lr_scheduler.SequentialLR(opt, [
+        torch.optim.lr_scheduler.LinearLR(opt, start_factor=1 / warm, end_factor=1.0, total_iters=warm - 1),
+        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total - warm)], milestones=[warm])
+    h = train.fit(net, opt, X, y, epochs=6, batch_size=16, scheduler=sched)
+
+    def closed_form(t):
+        return 3e-3 * ((t + 1) / warm if t < warm else 0.5 * (1 + math.cos(math.pi * (t - warm) / (total - warm))))
+    np.testing.assert_allclose(h["lr"], [closed_form(4 * e) for e in range(6)], rtol=1e-9, atol=1e-15)

@@ -8,6 +8,12 @@ Chapter 03 writes the loop out by hand; from chapter 04 on notebooks import it f
                         val=(X_val, Y_val), patience=3)          # stops, and restores the best epoch
     val_loss, val_acc = train.evaluate(model, X_val, Y_val)
 
+Chapter 06 adds what a convnet recipe needs, through the same call: a per-step learning-rate ``scheduler``,
+``augment(x_batch, generator)`` drawn afresh for every training batch, ``monitor="val_accuracy"`` for the
+checkpoint, ``keep_best`` (the best epoch's weights kept in ``history.best_state`` without restoring them), and
+any ``loss_fn`` (e.g. ``functools.partial(F.cross_entropy, label_smoothing=0.1)``). Images in
+``torch.channels_last`` stay in that layout: indexing a batch keeps it.
+
 torch is imported lazily (inside the functions), so ``import utils.train`` is cheap.
 """
 
@@ -135,29 +141,53 @@ class EarlyStopping:
 
 class History(dict):
     """Per-epoch lists (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ``lr``) plus what happened:
-    ``epochs_run``, ``best_epoch`` (0-based, on the monitored value), ``stopped_early`` and ``restored``.
+    ``epochs_run``, ``best_epoch`` (0-based, on the monitored value), ``stopped_early``, ``restored``,
+    ``best_state`` (a copy of the best epoch's ``state_dict`` when ``keep_best`` or ``restore_best``; else None)
+    and ``seconds`` (wall time of the whole run, validation included).
     A dict, so :func:`utils.plots.training_curves` takes it as it is."""
 
     epochs_run: int = 0
     best_epoch: int | None = None
     stopped_early: bool = False
     restored: bool = False
+    best_state: dict | None = None
+    seconds: float = 0.0
+
+
+_MONITORS = ("val_loss", "val_accuracy")
+_INT_DTYPES = ("int64", "int32", "int16", "uint8")
+
+
+def _is_labels(Y) -> bool:
+    return str(Y.dtype).replace("torch.", "") in _INT_DTYPES
+
+
+def _model_device(model):
+    p = next(iter(model.parameters()), None)
+    return None if p is None else p.device
 
 
 def fit(model, opt, X, Y, *, epochs: int, batch_size: int, val: tuple | None = None,
         loss_fn: Callable | None = None, patience: int | None = None, restore_best: bool | None = None,
-        scheduler=None, seed: int = 0, progress: bool = False) -> History:
-    """Mini-batch training on tensors ``X, Y`` that already live on the model's device.
+        keep_best: bool = False, monitor: str = "val_loss", scheduler=None, augment: Callable | None = None,
+        seed: int = 0, progress: bool = False) -> History:
+    """Mini-batch training on tensors ``X, Y`` that already live on the model's device (checked).
 
-    Each epoch reshuffles (a generator seeded with ``seed``, so runs repeat) and takes index slices of
+    Each epoch reshuffles (a CPU generator seeded with ``seed``, so runs repeat) and takes index slices of
     ``batch_size`` rows: no per-sample Python work, no host sync per step (losses are summed on the device).
+    ``augment(x_batch, generator)`` transforms every *training* batch afresh (never the validation set) and draws
+    its randomness from the same seeded generator; it must return as many rows as it was given.
     ``scheduler.step()`` is called after every optimiser step (a per-step schedule); the learning rate of each
     epoch's first step is logged in ``lr``.
 
-    With ``val=(X_val, Y_val)`` the validation loss and accuracy are logged after every epoch and monitored:
-    ``patience=P`` stops after P epochs without improvement. ``restore_best`` (default: True when ``val`` is
-    given) loads the weights of the best validation epoch at the end.
+    With ``val=(X_val, Y_val)`` the validation loss and accuracy are logged after every epoch and ``monitor``
+    (``"val_loss"``, lower is better, or ``"val_accuracy"``, higher is better) is tracked: ``patience=P`` stops
+    after P epochs without improvement. ``restore_best`` (default: True when ``val`` is given) loads the weights
+    of the best epoch at the end; ``keep_best=True`` keeps a copy of them in ``history.best_state`` (so you can
+    evaluate the last epoch first and restore afterwards).
     """
+    import time
+
     import torch
     import torch.nn.functional as F
 
@@ -169,17 +199,30 @@ def fit(model, opt, X, Y, *, epochs: int, batch_size: int, val: tuple | None = N
         raise ValueError(f"fit: need as many targets as inputs (and at least one): got {len(X)} and {len(Y)}")
     if val is not None and (len(val) != 2 or len(val[0]) != len(val[1])):
         raise ValueError("fit: val must be a pair (X_val, Y_val) of equal length")
+    if monitor not in _MONITORS:
+        raise ValueError(f"fit: monitor must be one of {_MONITORS}, got {monitor!r}")
+    if monitor == "val_accuracy" and not (_is_labels(Y) and (val is None or _is_labels(val[1]))):
+        raise ValueError("fit: monitor='val_accuracy' needs integer class labels")
     if patience is not None and val is None:
-        raise ValueError("fit: early stopping (patience) monitors the validation loss: pass val=(X_val, Y_val)")
+        raise ValueError(f"fit: early stopping (patience) monitors {monitor}: pass val=(X_val, Y_val)")
     restore_best = (val is not None) if restore_best is None else bool(restore_best)
-    if restore_best and val is None:
-        raise ValueError("fit: restore_best needs a validation set (val=...)")
+    if (restore_best or keep_best) and val is None:
+        raise ValueError("fit: restore_best / keep_best need a validation set (val=...)")
+    if augment is not None and not callable(augment):
+        raise TypeError(f"fit: augment must be a function (x_batch, generator) -> x_batch, got {type(augment).__name__}")
+    dev = _model_device(model)
+    for name, t in (("X", X), ("Y", Y)) + ((("X_val", val[0]), ("Y_val", val[1])) if val is not None else ()):
+        if dev is not None and hasattr(t, "device") and t.device != dev:
+            raise ValueError(f"fit: {name} is on {t.device} but the model is on {dev}: move the data once, "
+                             f"before training (X.to(device)), not batch by batch")
     loss_fn = loss_fn or F.cross_entropy
-    classify = Y.dtype in (torch.int64, torch.int32, torch.int16, torch.uint8)
+    classify = _is_labels(Y)
     stopper = EarlyStopping(patience)
+    sign = 1.0 if monitor == "val_loss" else -1.0
     h = History(loss=[], accuracy=[], val_loss=[], val_accuracy=[], lr=[])
     g = torch.Generator().manual_seed(seed)
     epoch_iter = _progress(range(epochs), desc="epochs") if progress else range(epochs)
+    t0 = time.perf_counter()
     for _ in epoch_iter:
         model.train()
         h["lr"].append(opt.param_groups[0]["lr"])
@@ -188,7 +231,12 @@ def fit(model, opt, X, Y, *, epochs: int, batch_size: int, val: tuple | None = N
         hit = torch.zeros((), device=X.device)
         for i in range(0, len(X), batch_size):
             idx = order[i:i + batch_size]
-            out = model(X[idx])
+            xb = X[idx]
+            if augment is not None:
+                xb = augment(xb, g)
+                if len(xb) != len(idx):
+                    raise ValueError(f"fit: augment returned {len(xb)} rows for a batch of {len(idx)}")
+            out = model(xb)
             loss = loss_fn(out, Y[idx])
             opt.zero_grad()
             loss.backward()
@@ -205,13 +253,16 @@ def fit(model, opt, X, Y, *, epochs: int, batch_size: int, val: tuple | None = N
             vl, va = evaluate(model, val[0], val[1], loss_fn=loss_fn)
             h["val_loss"].append(vl)
             h["val_accuracy"].append(va)
-            if stopper.step(vl, model if restore_best else None):
+            value = vl if monitor == "val_loss" else va
+            if stopper.step(sign * value, model if (restore_best or keep_best) else None):
                 h.stopped_early = True
                 break
+    h.seconds = time.perf_counter() - t0
     if val is None:
         del h["val_loss"], h["val_accuracy"]
     else:
         h.best_epoch = stopper.best_epoch
+        h.best_state = stopper.best_state
     if restore_best and stopper.best_state is not None:
         stopper.restore(model)
         h.restored = True

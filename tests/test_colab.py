@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -87,6 +88,14 @@ def test_a_real_pip_failure_stops_with_pips_message(monkeypatch):
     with pytest.raises(RuntimeError, match=r"(?s)pip could not install h2t-no-such-package==0.0.1 \(exit 1\).*"
                                            r"(No matching distribution|Could not find a version)"):
         colab.prepare()
+
+
+def test_the_repository_setting_lives_in_paths_and_the_package_agrees():
+    """colab needs nothing from ``utils/__init__`` (no import cycle); ``utils.GITHUB_REPO`` is the same value."""
+    import utils
+    from utils import paths
+
+    assert utils.GITHUB_REPO == paths.GITHUB_REPO and "from . import" not in Path(colab.__file__).read_text()
 
 
 def test_badge_setup_cell_and_clone_share_one_repository_and_revision():

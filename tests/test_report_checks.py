@@ -213,6 +213,22 @@ def test_nothing_is_written_outside_build_metrics(nb, tmp_path):
     assert not (tmp_path / "escaped.json").exists() and not list(tmp_path.glob("*.json"))
 
 
+def test_metrics_are_written_whole_through_a_per_process_temporary_file(nb, tmp_path, monkeypatch):
+    utils.record("a", 1)
+    folder = tmp_path / "build/metrics"
+    real = report.os.replace
+
+    def crash(src, dst):  # the disk fills up (or the process dies) between writing and renaming
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report.os, "replace", crash)
+    with pytest.raises(OSError):
+        utils.record("b", 2)
+    monkeypatch.setattr(report.os, "replace", real)
+    assert sorted(p.name for p in folder.iterdir()) == ["99_test.json"]  # no temporary file left behind
+    assert list(json.loads((folder / "99_test.json").read_text())["metrics"]) == ["a"]  # the last whole file
+
+
 def test_check_exact_allclose_and_fail(capsys):
     assert check("same", [1, 2, 3], np.array([1, 2, 3]))
     assert check("close", 1.0, 1.0 + 1e-9)

@@ -64,7 +64,15 @@ def test_main_runs_writes_report_and_names_the_failing_cell(workspace, tmp_path,
     assert "ValueError: planted failure" in text.split("## Failures")[1]
 
 
-def test_the_kernel_is_this_interpreter_and_noise_in_the_setup_cell_is_reported(workspace, tmp_path, capsys):
+def test_the_kernel_is_this_interpreter_and_noise_in_the_setup_cell_is_reported(workspace, tmp_path, capsys,
+                                                                                 monkeypatch):
+    """Even with another ``python3`` kernelspec first on Jupyter's path (a user's, here one that cannot start)."""
+    spec = tmp_path / "jupyter/kernels/python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-c", "raise SystemExit(3)", "{connection_file}"],
+        "display_name": "another Python", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     write_notebook(workspace / "00_exe.ipynb", [
         ("code", "import sys\nprint('status line')\nprint('extra', file=sys.stderr)"),
         ("code", "print(sys.executable)"),
@@ -103,3 +111,11 @@ def test_a_cell_timeout_names_the_cell(workspace, tmp_path):
     outcome = run.run_notebook(path, "smoke", timeout=2, html=False)
     assert not outcome.ok and outcome.failed_cell == 1 and "CellTimeoutError" in outcome.error
     assert outcome.cell_source == "import time"
+
+
+def test_a_dead_kernel_names_the_cell_that_killed_it(workspace, tmp_path):
+    path = write_notebook(workspace / "00_dead.ipynb", [("code", "x = 1"), ("code", "import os\nos._exit(1)"),
+                                                          ("code", "print('never')")])
+    outcome = run.run_notebook(path, "smoke", timeout=60, html=False)
+    assert not outcome.ok and outcome.failed_cell == 1 and outcome.error.startswith("DeadKernelError")
+    assert outcome.cell_source == "import os" and (tmp_path / "build/notebooks/00_dead.ipynb").exists()

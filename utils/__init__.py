@@ -21,8 +21,11 @@ Modules, one concern each:
 - :mod:`utils.timing`   timers for heavy cells and progress bars that stay quiet in CI
 - :mod:`utils.run`      ``python -m utils.run``: execute notebooks in chapter order and write the report
 - :mod:`utils.train`    the torch training loop (``fit``, early stopping), ``evaluate``, ``count_params``, MNIST splits
+- :mod:`utils.keras_train` the Keras fit helper with its epoch timer, and ``snapshot``/``restore`` of compiled models
 - :mod:`utils.gradcheck` finite-difference gradients and Jacobians, checked against backprop
 - :mod:`utils.graphs`   one drawer for computation graphs and unrolled networks
+- :mod:`utils.nbtools`  notebook tools (strip, anatomy check, student versions' plumbing, README tables, ``tidy``)
+- :mod:`utils.codestyle` the code-style rules behind ``nbtools tidy`` (one statement per line, cells <= 25 lines)
 - :mod:`utils.workers`  Dataset classes for the DataLoader-worker demos (importable, so ``spawn`` works)
 - :mod:`utils.text`, :mod:`utils.embeddings`, :mod:`utils.series`, :mod:`utils.rl`  text, embedding, series, RL helpers
 """
@@ -61,5 +64,5 @@ def exercise(number: int, title: str):
 
 
 #: The course's GitHub repository (owner/name). The Colab badges and the Colab setup branch are built from it;
-#: a test checks every notebook against it, so this is the one place to change it.
-GITHUB_REPO = "hopfield-to-transformers/course"
+#: a test checks every notebook against it. The one place to change it is :data:`utils.paths.GITHUB_REPO`.
+from .paths import GITHUB_REPO  # noqa: E402

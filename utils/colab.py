@@ -7,9 +7,9 @@ when the runtime must be restarted. Everything else about Colab (GPU advice) is 
 
 The clone line must be in the notebook (``utils`` does not exist before it), so its text is kept here, in
 :func:`setup_cell`, and a test checks that every notebook's setup cell is exactly that text. The repository is
-the one setting :data:`utils.GITHUB_REPO`; the badge (:func:`colab_badge`) and the clone use the same
-repository and the same revision :data:`GIT_REF`, so a notebook opened from its badge clones the ``utils`` it was
-written against.
+the one setting :data:`utils.paths.GITHUB_REPO` (also ``utils.GITHUB_REPO``); the badge (:func:`colab_badge`)
+and the clone use the same repository and the same revision :data:`GIT_REF`, so a notebook opened from its
+badge clones the ``utils`` it was written against.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
 
-from .paths import REPO_ROOT
+from .paths import GITHUB_REPO, REPO_ROOT
 
 #: Where the setup cell clones the course on Colab.
 COLAB_DIR = "/content/hopfield-to-transformers"
@@ -45,16 +45,12 @@ IMPORT_NAMES = {"scikit-learn": "sklearn", "tensorflow-cpu": "tensorflow", "pyya
 
 
 def repo_url() -> str:
-    """The course's clone URL, built from :data:`utils.GITHUB_REPO`."""
-    from . import GITHUB_REPO
-
+    """The course's clone URL, built from :data:`utils.paths.GITHUB_REPO`."""
     return f"https://github.com/{GITHUB_REPO}"
 
 
 def colab_badge(notebook: str) -> str:
     """The Markdown "Open in Colab" badge of ``notebook`` (its file name, e.g. ``01_hopfield.ipynb``)."""
-    from . import GITHUB_REPO
-
     url = f"https://colab.research.google.com/github/{GITHUB_REPO}/blob/{GIT_REF}/notebooks/{notebook}"
     return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
 

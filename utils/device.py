@@ -94,11 +94,10 @@ def framework_gpus(framework: str) -> list[str]:
     if framework == "torch":
         import torch
 
-        if torch.cuda.is_available():
+        kind = _torch_accelerator(torch)
+        if kind == "cuda":
             return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return ["Apple MPS"]
-        return []
+        return ["Apple MPS"] if kind == "mps" else []
     if framework == "tensorflow":
         import tensorflow as tf
 
@@ -111,15 +110,20 @@ def framework_gpus(framework: str) -> list[str]:
         return []
 
 
+def _torch_accelerator(torch) -> str | None:
+    """``"cuda"``, ``"mps"`` or None: the accelerator torch can use here (the one place that decides)."""
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return None
+
+
 def torch_device():
     """The best torch device here: ``cuda``, else ``mps``, else ``cpu``."""
     import torch
 
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    return torch.device(_torch_accelerator(torch) or "cpu")
 
 
 def cpu_threads() -> int:

@@ -17,6 +17,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+#: The course's GitHub repository (``owner/name``): the Colab badges and the setup cell's clone use it.
+#: (``utils.GITHUB_REPO`` is this value; it lives here so that :mod:`utils.colab` needs nothing from the package
+#: ``__init__``.)
+GITHUB_REPO = "hopfield-to-transformers/course"
+
 #: The repository root (the folder that holds ``utils/``).
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"

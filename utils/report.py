@@ -64,6 +64,14 @@ def active_notebook() -> str | None:
     return _ACTIVE["notebook"] if _ACTIVE else None
 
 
+def _the_notebook(notebook: str | None) -> str:
+    """``notebook``, else the one :func:`start` began; checked to be a file stem."""
+    notebook = notebook or active_notebook()
+    if notebook is None:
+        raise ReportError("no notebook set up: call utils.setup('<notebook stem>') first")
+    return check_stem(notebook)
+
+
 def start(notebook: str, profile: str, *, status: str = "") -> Path:
     """Begin a fresh metrics file for ``notebook`` (a rerun replaces the last run's numbers) and make it the
     notebook that :func:`record` and :func:`show_results` use. ``status`` is the setup's status line (device,
@@ -81,9 +89,12 @@ def _now() -> str:
 
 
 def _write(path: Path, doc: dict) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n")
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # one per process: two writers never share it
+    try:
+        tmp.write_text(json.dumps(doc, indent=1) + "\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _number(value: Any, what: str) -> float | int:
@@ -129,10 +140,7 @@ def record(
     a fraction such as an accuracy measured on ``n`` test samples, two standard errors ``2·sqrt(p(1-p)/n)``
     (``n`` defaults to the test count in ``source``, e.g. "test 10,000"); else 5 % of the book's value.
     """
-    notebook = notebook or active_notebook()
-    if notebook is None:
-        raise ReportError("no notebook set up: call utils.setup('<notebook stem>') first")
-    check_stem(notebook)
+    notebook = _the_notebook(notebook)
     if not isinstance(name, str) or not name.isidentifier():
         raise ReportError(f"metric names are identifiers (letters, digits, _): {name!r}")
     if not isinstance(higher_is_better, (bool, type(None))):
@@ -304,9 +312,7 @@ TABLE_HEAD = ["| metric | book | ours | vs book | profile | data |", "|---|---|-
 
 def show_results(notebook: str | None = None) -> str:
     """Print (in Jupyter: display as Markdown) the "book vs ours" table of the current notebook; return it."""
-    notebook = notebook or active_notebook()
-    if notebook is None:
-        raise ReportError("no notebook set up: call utils.setup('<notebook stem>') first")
+    notebook = _the_notebook(notebook)
     doc = load_metrics(notebook).get(notebook, {"metrics": {}})
     table = "\n".join(TABLE_HEAD + rows_markdown(doc))
     try:

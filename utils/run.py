@@ -211,6 +211,27 @@ def export_html(nb, path: Path) -> Path:
     return path
 
 
+def this_interpreter_kernel_manager():
+    """A kernel-manager class whose ``python3`` kernel is *this* interpreter's ipykernel, whatever kernelspecs
+    Jupyter finds: a ``python3`` kernelspec in ``~/.local/share/jupyter`` or on ``JUPYTER_PATH`` would otherwise
+    win and run the notebooks with another Python (other packages, another ``utils``)."""
+    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class ThisInterpreterSpecs(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name):  # noqa: ARG002 - one kernel only
+            return self.kernel_spec_class(resource_dir=RESOURCES, **get_kernel_dict())
+
+    class ThisInterpreterKernel(AsyncKernelManager):
+        @default("kernel_spec_manager")
+        def _this_interpreter_specs(self):
+            return ThisInterpreterSpecs(data_dir=self.data_dir)
+
+    return ThisInterpreterKernel
+
+
 def run_notebook(path: Path, profile: str, *, timeout: int = 1800, html: bool = True,
                  out_dir: Path | None = None, cwd: Path | None = None) -> Outcome:
     """Execute one notebook in a fresh kernel; write the executed copy (and HTML); return the outcome.
@@ -225,7 +246,10 @@ def run_notebook(path: Path, profile: str, *, timeout: int = 1800, html: bool = 
     out_dir = out_dir or build_dir() / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
     nb = nbformat.read(path, as_version=4)
+    started: list[int] = []  # the cells in the order nbclient starts them: the last one is running now
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            kernel_manager_class=this_interpreter_kernel_manager(),
+                            on_cell_start=lambda cell, cell_index: started.append(cell_index),
                             resources={"metadata": {"path": str(cwd or path.parent)}})
     t0, t0_epoch = time.perf_counter(), time.time()
     ok, cell, error, first, tail = True, None, "", "", []
@@ -238,8 +262,8 @@ def run_notebook(path: Path, profile: str, *, timeout: int = 1800, html: bool = 
             cell, error, first, tail = _first_error(nb)
         except (CellTimeoutError, DeadKernelError) as exc:
             ok = False
-            cell = next((i for i, c in reversed(list(enumerate(nb.cells)))
-                         if c.cell_type == "code" and c.get("execution_count")), None)
+            # the cell that was running (a dead kernel may die before it reported an execution count)
+            cell = started[-1] if started else None
             error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
             first = _first_line(nb.cells[cell].source) if cell is not None else ""
             tail = [error]

@@ -12,7 +12,9 @@ Where a file comes from, in this order (details in :mod:`utils.data.store`):
    can help, the registry's size as a cap, temporary file + hash check + atomic move).
 
 With none of them available (offline, no mirror) a :class:`DataUnavailable` error names the file, its URL, its
-checksum and where to put it. ``COURSE_OFFLINE=1`` skips the download attempt altogether.
+checksum and where to put it. ``COURSE_OFFLINE=1`` skips the download attempt altogether (:func:`offline`).
+:func:`online` is the opt-in (``COURSE_ONLINE=1``) for optional downloads outside the registry (pretrained
+weights): off by default, and never on while ``COURSE_OFFLINE`` is set.
 
 Loaders (``load_<dataset>()``) return NumPy arrays or plain Python objects that also carry ``.source`` (where
 the data came from; :func:`describe`). Downloaded data is never unpickled, and archives are extracted only after
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 from .archives import safe_extract
 from .cli import main
-from .download import Policy
+from .download import Policy, offline, online
 from .errors import CorruptDataError, DataError, DataUnavailable, DiskFullError, UnsafeArchiveError
 from .loaders import (
     AIRQUALITY_MISSING,
@@ -79,7 +81,7 @@ __all__ = [
     "SpokenDigits", "Split", "Text", "UnsafeArchiveError", "dataset_dir", "dataset_files", "describe", "fetch",
     "fetch_file", "file_hash", "forget", "get_dataset", "hash_matches", "last_source", "load_alice", "load_cifar10",
     "load_fsdd", "load_mnist", "load_nltk", "load_tiny_shakespeare", "load_umich_sentiment", "locate", "main",
-    "mirror_sums", "read_idx", "read_sums", "safe_extract", "status_lines", "write_mirror",
+    "mirror_sums", "offline", "online", "read_idx", "read_sums", "safe_extract", "status_lines", "write_mirror",
     # chapter 13
     "AIRQUALITY_MISSING", "AirQuality", "BabiLine", "BabiTask", "load_airquality", "load_babi", "parse_babi",
 ]

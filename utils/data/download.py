@@ -50,6 +50,33 @@ def _env_number(name: str, default: float, *, integer: bool = False, minimum: fl
     return value
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def env_flag(name: str) -> bool:
+    """``$name`` as a yes/no setting: ``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off``/unset (any
+    case); anything else is a :class:`DataError` that names the variable (a typo must not flip the meaning)."""
+    raw = os.environ.get(name, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise DataError(f"{name} must be 1 or 0 (also true/false, yes/no, on/off), got {os.environ[name]!r}")
+
+
+def offline() -> bool:
+    """True when ``COURSE_OFFLINE`` forbids downloads: then only the mirror and the cache are used."""
+    return env_flag("COURSE_OFFLINE")
+
+
+def online() -> bool:
+    """True when the user opted in to downloads *outside* the registry (``COURSE_ONLINE=1``), such as Keras'
+    pretrained ImageNet weights, and ``COURSE_OFFLINE`` is not set. Off by default: a notebook guards such an
+    optional, unverified, large download with ``if utils.data.online():`` and runs the same without it."""
+    wanted, forbidden = env_flag("COURSE_ONLINE"), offline()  # both read: a typo in either is an error
+    return wanted and not forbidden
+
+
 @dataclass(frozen=True)
 class Policy:
     """Timeouts, retries and the total deadline of one file's download (from the environment by default)."""
@@ -77,7 +104,7 @@ def _attempt(url: str, target: Path, known: str | None, cap: int | None, policy:
     import requests
     import urllib3
 
-    remaining = deadline_at - time.monotonic()
+    remaining = max(deadline_at - time.monotonic(), 0.01)  # requests refuses a timeout <= 0
     timeout = (min(policy.connect, remaining), min(policy.read, remaining))
     try:
         resp = requests.get(url, stream=True, timeout=timeout, headers={"Accept-Encoding": "identity"})

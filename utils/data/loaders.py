@@ -114,7 +114,7 @@ def describe(what: Any) -> str:
     """
     if isinstance(what, Source):
         return str(what)
-    if not isinstance(what, str) and isinstance(getattr(what, "source", None), Source):
+    if isinstance(getattr(what, "source", None), Source):  # before the str test: a Text is a str
         return str(what.source)
     if not isinstance(what, str):
         raise TypeError(f"describe() takes a dataset name or a loader's result, got {type(what).__name__}")

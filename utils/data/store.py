@@ -12,13 +12,14 @@
    same file twice.
 
 Archive datasets are extracted under a per-dataset lock into a temporary folder, checked, renamed into place,
-and only then marked done (``.<folder>.extracted``, which lists every extracted file): a half-extracted folder is
-never taken for a complete one.
+and only then marked done (``.<folder>.extracted``, which lists every extracted file with its size and sha256):
+a half-extracted folder is never taken for a complete one, and a changed file causes a fresh extraction.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import gzip
 import hashlib
 import json
@@ -109,9 +110,13 @@ def file_lock(name: str) -> Iterator[bool]:
     """An exclusive inter-process lock ``<data dir>/.locks/<name>.lock``; yields False where none can be had
     (a read-only data dir: then nothing is written anyway)."""
     lock_dir = data_dir() / ".locks"
+    path = lock_dir / f"{name.replace('/', '__')}.lock"
     try:
         lock_dir.mkdir(parents=True, exist_ok=True)
-        fh = open(lock_dir / f"{name.replace('/', '__')}.lock", "a+b")
+        try:
+            fh = open(path, "a+b")
+        except PermissionError:  # another user's lock file in a shared cache: flock works on a read-only handle
+            fh = open(path, "rb")
     except OSError:
         yield False
         return
@@ -317,7 +322,7 @@ class Located:
 
 
 def _offline() -> bool:
-    return os.environ.get("COURSE_OFFLINE", "").strip().lower() in ("1", "true", "yes")
+    return _dl.offline()
 
 
 def _unavailable(rf: RemoteFile, problems: list[str], *, archive_of: Dataset | None = None) -> DataUnavailable:
@@ -356,9 +361,24 @@ def _check_cached(rf: RemoteFile, target: Path, problems: list[str]) -> Located 
         kind = _judge(target, rf)
         if kind in ("canonical", "same content"):
             return Located(target, "cache", kind)
-    aside = move_aside(target, "does not match its checksum")
+    try:
+        aside = move_aside(target, "does not match its checksum")
+    except OSError as exc:  # a read-only cache: never download over the user's file
+        problems.append(f"cached {target} fails its checksum and cannot be moved aside ({exc.strerror}): "
+                        "left in place, not used, nothing downloaded over it")
+        raise _unavailable(rf, problems) from None
     problems.append(f"cached {target} failed its checksum: moved aside to {aside.name} (not deleted)")
     return None
+
+
+def _remove_stale(parent: Path, pattern: str) -> None:
+    """Remove what a killed process left (``.part`` downloads, ``.tmp-`` extractions). Called with the lock
+    held, and only this code's lock holders create such names, so whatever matches is stale."""
+    for p in parent.glob(pattern):
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
 
 
 def locate(rf: RemoteFile, *, dataset: Dataset | None = None) -> Located:
@@ -368,10 +388,12 @@ def locate(rf: RemoteFile, *, dataset: Dataset | None = None) -> Located:
     if found is not None:
         return Located(found[0], "mirror", _judge(found[0], rf, found[1]))
     target = data_dir() / rf.path
-    with file_lock(rf.path):
+    with file_lock(rf.path) as locked:
         hit = _check_cached(rf, target, problems)
         if hit is not None:
             return hit
+        if locked and target.parent.is_dir():
+            _remove_stale(target.parent, f".{glob.escape(target.name)}.????????.part")
         if _offline():
             problems.append("COURSE_OFFLINE is set: no download attempted")
             raise _unavailable(rf, problems, archive_of=dataset)
@@ -518,16 +540,21 @@ def _read_stamp(out: Path) -> dict | None:
     return stamp if isinstance(stamp, dict) and stamp.get("format") == 2 else None
 
 
-def _stamp_ok(out: Path, stamp: dict | None, archive_sha: str | None) -> bool:
+def _stamp_ok(out: Path, stamp: dict | None, archive_sha: str | None, *, verify: bool = False) -> bool:
+    """Whether ``out`` is the finished extraction ``stamp`` describes: every file there with its size, and
+    with ``verify`` also its sha256 (memoised per process), so that what is loaded is what was extracted."""
     if stamp is None or not out.is_dir() or (archive_sha and stamp.get("archive_sha256") != archive_sha):
         return False
-    for rel, size in stamp.get("files", {}).items():
+    files, digests = stamp.get("files") or {}, stamp.get("sha256") or {}
+    if verify and set(digests) != set(files):  # a marker without checksums (earlier today's code): redo
+        return False
+    for rel, size in files.items():
         try:
-            if (out / rel).stat().st_size != size:
+            if (out / rel).stat().st_size != size or (verify and _digest(out / rel) != digests[rel]):
                 return False
         except OSError:
             return False
-    return bool(stamp.get("files"))
+    return bool(files)
 
 
 def _extract(ds: Dataset, archive: Path, archive_sha: str, out: Path) -> dict:
@@ -548,12 +575,13 @@ def _extract(ds: Dataset, archive: Path, archive_sha: str, out: Path) -> dict:
         old_stamp = _stamp_path(out)
         if out.exists():
             if old_stamp.exists():  # our own earlier extraction (stale or partial): replace it
+                old_stamp.unlink()  # the marker goes first and comes back last
                 out.rename(tmp / "old")
             else:  # not made by this code: keep it
                 move_aside(out, "is not a finished extraction")
         os.rename(fresh, out)
         stamp = {"format": 2, "archive_sha256": archive_sha, "kind": kind,
-                 "files": {rel: (out / rel).stat().st_size for rel in digests}}
+                 "files": {rel: (out / rel).stat().st_size for rel in digests}, "sha256": digests}
         write_atomic(old_stamp, json.dumps(stamp, indent=0, sort_keys=True) + "\n")  # the marker, last
         return stamp
     except OSError as exc:
@@ -581,7 +609,7 @@ def dataset_files(name: str) -> Folder:
     out = data_dir() / ds.extracted
     with file_lock(f"dataset-{name}") as locked:
         stamp = _read_stamp(out)
-        if not locked and _stamp_ok(out, stamp, None):  # a read-only cache, extracted before
+        if not locked and _stamp_ok(out, stamp, None, verify=True):  # a read-only cache, extracted before
             return _cached_folder(out, stamp)
         try:
             located = locate(ds.files[0], dataset=ds)
@@ -590,8 +618,10 @@ def dataset_files(name: str) -> Folder:
                 raise DataUnavailable(str(exc) + "\n" + "\n".join(f"  - {p}" for p in problems)) from None
             raise
         archive_sha = _digest(located.path)
-        if not _stamp_ok(out, stamp, archive_sha):
+        if not _stamp_ok(out, stamp, archive_sha, verify=True):
             out.parent.mkdir(parents=True, exist_ok=True)
+            if locked:
+                _remove_stale(out.parent, f".{glob.escape(out.name)}.tmp-*")
             stamp = _extract(ds, located.path, archive_sha, out)
         folder = _cached_folder(out, stamp)
     return Folder(folder.path, folder.files, located.origin, folder.kind)

@@ -96,3 +96,23 @@ def test_setup_cells_point_at_the_one_repository():
         text = p.read_text(encoding="utf-8")
         assert all(m == GITHUB_REPO for m in re.findall(r"github\.com/([\w.-]+/[\w.-]+?)(?:/|\s|\"|\))", text)
                    if not m.startswith("Jakobovski")), p.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_code_cells_are_short_with_one_statement_per_line(path):
+    """COURSE_GUIDE: a code cell holds at most 25 lines, and statements are not joined with ';'
+    (``python -m utils.nbtools tidy`` fixes both)."""
+    from utils import codestyle
+
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    problems = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code":
+            continue
+        src = "".join(cell["source"])
+        if len(src.splitlines()) > codestyle.MAX_LINES:
+            problems.append(f"cell {i}: {len(src.splitlines())} lines")
+        plain = "\n".join("" if line.lstrip().startswith(("!", "%")) else line for line in src.splitlines())
+        if codestyle.split_joined_statements(plain)[1]:
+            problems.append(f"cell {i}: statements joined with ';'")
+    assert not problems, problems

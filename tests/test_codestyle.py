@@ -82,3 +82,12 @@ def test_the_tidy_command_rewrites_a_notebook_in_place(tmp_path, capsys):
     assert nbtools.main(["tidy", str(p)]) == 0
     assert json.loads(p.read_text())["cells"][1]["source"] == "a = 1\nb = 2"
     assert "1 joined statements split" in capsys.readouterr().out
+
+
+def test_without_magics_blanks_ipython_lines_and_keeps_line_numbers():
+    from utils import codestyle
+
+    src = "import os\n!pip install x\n  %timeit f()\nx = 1"
+    out = codestyle.without_magics(src)
+    assert out.splitlines() == ["import os", "", "", "x = 1"]
+    compile(out, "<cell>", "exec")

@@ -10,13 +10,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import utils
+from utils import codestyle
 from utils.paths import notebook_paths
-
-
-def _source(cell) -> str:
-    src = "".join(cell["source"])
-    # IPython lines (`!git clone`, `%timeit`) are not Python; blank them so the cell still parses
-    return "\n".join("" if line.lstrip().startswith(("!", "%")) else line for line in src.splitlines())
 
 
 def notebook_definitions(path) -> dict[str, int]:
@@ -26,7 +21,7 @@ def notebook_definitions(path) -> dict[str, int]:
     for i, cell in enumerate(cells):
         if cell["cell_type"] != "code":
             continue
-        for node in ast.parse(_source(cell)).body:
+        for node in ast.parse(codestyle.without_magics("".join(cell["source"]))).body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 out.setdefault(node.name, i)
     return out
@@ -40,7 +35,8 @@ def utils_public_names() -> dict[str, str]:
     for path in sorted(root.rglob("*.py")):
         module = ".".join(("utils", *path.relative_to(root).with_suffix("").parts))
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
+            defines = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            if defines and not node.name.startswith("_"):
                 out.setdefault(node.name, module.removesuffix(".__init__"))
     return out
 
@@ -62,8 +58,8 @@ def test_no_notebook_redefines_a_utils_function():
 
 
 def test_the_name_check_sees_definitions(tmp_path):
-    nb = {"cells": [{"cell_type": "code", "source": "!pip -q install x\ndef f():\n    def inner(): pass\nclass C: pass"},
-                    {"cell_type": "markdown", "source": "def g(): pass"}]}
+    code = "!pip -q install x\ndef f():\n    def inner(): pass\nclass C: pass"
+    nb = {"cells": [{"cell_type": "code", "source": code}, {"cell_type": "markdown", "source": "def g(): pass"}]}
     path = tmp_path / "x.ipynb"
     path.write_text(json.dumps(nb), encoding="utf-8")
     assert notebook_definitions(path) == {"f": 0, "C": 0}

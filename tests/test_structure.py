@@ -112,7 +112,6 @@ def test_code_cells_are_short_with_one_statement_per_line(path):
         src = "".join(cell["source"])
         if len(src.splitlines()) > codestyle.MAX_LINES:
             problems.append(f"cell {i}: {len(src.splitlines())} lines")
-        plain = "\n".join("" if line.lstrip().startswith(("!", "%")) else line for line in src.splitlines())
-        if codestyle.split_joined_statements(plain)[1]:
+        if codestyle.split_joined_statements(codestyle.without_magics(src))[1]:
             problems.append(f"cell {i}: statements joined with ';'")
     assert not problems, problems

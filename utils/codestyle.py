@@ -25,6 +25,12 @@ def _chars(line: str, byte_offset: int) -> int:
     return len(line.encode("utf-8")[:byte_offset].decode("utf-8"))
 
 
+def without_magics(src: str) -> str:
+    """``src`` with its IPython lines (``!git clone``, ``%timeit``) blanked, so that the rest parses as Python;
+    line numbers are kept."""
+    return "\n".join("" if line.lstrip().startswith(("!", "%")) else line for line in src.splitlines())
+
+
 def split_joined_statements(src: str) -> tuple[str, int]:
     """``(new source, number of splits)``: every ``a; b`` on its own lines. Raises ``SyntaxError`` if ``src``
     does not parse (e.g. a cell with IPython magics)."""
